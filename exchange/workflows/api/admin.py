@@ -1,0 +1,160 @@
+"""exchange.workflows.api.admin: schema, gateway lifecycle, maintenance, retention, registry.
+
+Every function returns the envelope of DESIGN.md. startGateway / stopGateway are what the Ignition gateway
+startup and shutdown event scripts call; the standalone gateway does the same through its launcher.
+"""
+from exchange.workflows.host import runtime
+from exchange.workflows.store import migrations, views
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.envelope import failure, guarded, success
+from exchange.workflows.util.errors import InvalidArgument
+from exchange.workflows.util.jsoncodec import dumps, loads
+
+RETENTION_KEY = "retention"
+DEFAULT_RETENTION = {"days": 30, "batch": 1000}
+
+
+@guarded
+def migrate():
+    """Apply pending schema migrations (idempotent; safe with several gateways)."""
+    engine = runtime.engine()
+    applied = engine.store.migrate(now_ms())
+    return success("SCHEMA_MIGRATED" if applied else "SCHEMA_CURRENT",
+                   "applied %s" % applied if applied else "schema already at version %d" % migrations.LATEST,
+                   {"applied": applied, "version": engine.store.schema_version(), "latest": migrations.LATEST})
+
+
+@guarded
+def schemaVersion():
+    engine = runtime.engine()
+    version = engine.store.schema_version()
+    return success("OK", "schema version %d (latest %d)" % (version, migrations.LATEST),
+                   {"version": version, "latest": migrations.LATEST})
+
+
+@guarded
+def startGateway(database=None, modules=None, executorId=None, workers=None, leaseSeconds=None,
+                 maxRecoveryAttempts=None, allowUndeclaredQueues=None):
+    """Ignition gateway startup event: configure this project's engine and start executing (see README)."""
+    from exchange.workflows.host import ignition
+
+    if not ignition.available():
+        return failure("NOT_IGNITION", "startGateway is for the Ignition gateway; ./gateway run starts the standalone one")
+    engine = ignition.start_gateway(database=database, modules=modules, executor_id=executorId, workers=workers,
+                                    lease_seconds=leaseSeconds, max_recovery_attempts=maxRecoveryAttempts,
+                                    allow_undeclared_queues=allowUndeclaredQueues)
+    return success("GATEWAY_STARTED" if engine.host.executes else "CLIENT_SCOPE",
+                   "executor %s, generation %d, workflows: %s" % (engine.executor_id, engine.generation,
+                                                                  ", ".join(engine.registry.names())),
+                   _engine_status(engine))
+
+
+@guarded
+def stopGateway():
+    """Ignition gateway shutdown event: stop claiming, flush in-memory starts, hand running runs back."""
+    engine = runtime.current()
+    if engine is None or not engine.host.executes:
+        return success("NOT_RUNNING", "no executing engine in this interpreter")
+    engine.stop()
+    return success("GATEWAY_STOPPED", "executor %s stopped" % engine.executor_id, {"executorId": engine.executor_id})
+
+
+def _engine_status(engine):
+    return {"executorId": engine.executor_id, "generation": engine.generation, "scope": engine.host.scope,
+            "executes": engine.host.executes, "workers": engine.pool_size, "active": engine.kernel.active.size(),
+            "draining": engine.draining(), "stopping": engine.stopping(),
+            "inMemoryQueued": engine.kernel.memory_queue.size(), "workflows": engine.registry.names(),
+            "moduleErrors": engine.module_errors}
+
+
+@guarded
+def enterMaintenance(mode="drain"):
+    """Stop claiming new work on this gateway; running runs finish (deploy new code, then exitMaintenance)."""
+    if mode != "drain":
+        raise InvalidArgument("mode must be 'drain'", field="mode")
+    engine = runtime.engine()
+    engine.kernel.set_flag("draining", True)
+    return success("MAINTENANCE_ENTERED", "draining: no new claims; %d runs still executing"
+                   % engine.kernel.active.size(), _engine_status(engine))
+
+
+@guarded
+def exitMaintenance():
+    engine = runtime.engine()
+    engine.kernel.set_flag("draining", False)
+    engine.wake()
+    return success("MAINTENANCE_EXITED", "dispatch resumed", _engine_status(engine))
+
+
+@guarded
+def maintenanceStatus():
+    engine = runtime.engine()
+    status = _engine_status(engine)
+    return success("OK", "draining" if status["draining"] else "running", status)
+
+
+@guarded
+def listExecutors():
+    engine = runtime.engine()
+    rows = views.executors(engine.store.db)
+    now = now_ms()
+    for row in rows:
+        row["heartbeatAgeMs"] = now - int(row["heartbeat_at"])
+    return success("OK", "%d executors" % len(rows), {"executors": rows, "leaseMs": engine.config.lease_ms})
+
+
+@guarded
+def getRetention():
+    engine = runtime.engine()
+    text = engine.store.get_setting(RETENTION_KEY)
+    return success("OK", "retention settings", loads(text) if text else dict(DEFAULT_RETENTION))
+
+
+@guarded
+def setRetention(days=None, batch=None, actor=None):
+    """Keep finished runs for `days` days (applied by applyRetention and by the gateway once an hour)."""
+    for field, value in (("days", days), ("batch", batch)):
+        if value is not None and (not isinstance(value, integer_types) or isinstance(value, bool) or value < 1):
+            raise InvalidArgument("%s must be a positive integer" % field, field=field)
+    engine = runtime.engine()
+    current = loads(engine.store.get_setting(RETENTION_KEY) or "null") or dict(DEFAULT_RETENTION)
+    if days is not None:
+        current["days"] = int(days)
+    if batch is not None:
+        current["batch"] = int(batch)
+    who = actor if isinstance(actor, string_types) else "system"
+    engine.store.put_setting(RETENTION_KEY, dumps(current), who, now_ms())
+    return success("RETENTION_SAVED", "finished runs are kept %d days" % current["days"], current)
+
+
+@guarded
+def applyRetention():
+    """Delete finished runs older than the retention period, with their checkpoints, events, streams and commands."""
+    engine = runtime.engine()
+    settings = loads(engine.store.get_setting(RETENTION_KEY) or "null") or dict(DEFAULT_RETENTION)
+    cutoff = now_ms() - int(settings["days"]) * 24 * 3600 * 1000
+    total = 0
+    while True:
+        deleted = engine.store.delete_finished_before(cutoff, int(settings["batch"]))
+        total += deleted
+        if deleted < int(settings["batch"]):
+            break
+    return success("RETENTION_APPLIED", "deleted %d finished runs older than %d days" % (total, settings["days"]),
+                   {"deleted": total, "cutoff": cutoff})
+
+
+@guarded
+def loadModules(modules=None):
+    """Import workflow modules (dotted names) into this interpreter's registry."""
+    if not modules or isinstance(modules, string_types):
+        modules = [modules] if modules else []
+    engine = runtime.engine()
+    errors = engine.registry.load_modules(modules)
+    if engine.host.executes:
+        engine.publish_definitions()
+    if errors:
+        return failure("MODULE_IMPORT_FAILED", "some modules failed to import", {"errors": errors,
+                                                                                  "workflows": engine.registry.names()})
+    return success("MODULES_LOADED", "workflows: %s" % ", ".join(engine.registry.names()),
+                   {"workflows": engine.registry.names()})

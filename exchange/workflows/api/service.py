@@ -1,0 +1,317 @@
+"""exchange.workflows.api.service: start, command and read workflow runs from any Ignition scope.
+
+Every function returns the envelope {"ok", "code", "message", "data", "meta"} and never raises for bad input
+or a database failure. Outside the gateway (Designer script console, Vision client, ./gateway console) calls
+only write rows; a gateway executes them.
+"""
+from exchange.workflows.api import shapes
+from exchange.workflows.engine import commands, policy, starts
+from exchange.workflows.host import runtime
+from exchange.workflows.store import views
+from exchange.workflows.util import ids
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.envelope import failure, guarded, success
+from exchange.workflows.util.errors import InvalidArgument
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+
+MAX_PAGE = 500
+
+
+def _engine():
+    return runtime.engine()
+
+
+def _wid(value, field="workflowId"):
+    wid = ids.normalize(value)
+    if wid is None:
+        raise InvalidArgument("%s must be a UUID, got %r" % (field, value), field=field)
+    return wid
+
+
+def _where(engine):
+    if engine.host.executes:
+        return "this gateway executes it"
+    return "a running gateway will execute it (this scope only writes rows)"
+
+
+@guarded
+def start(workflowName=None, inputs=None, queueName=None, partitionKey=None, priority=None, deduplicationId=None,
+          timeoutSeconds=None, applicationVersion=None, workflowId=None, actor=None):
+    """Start a run durably; data.workflowId identifies it."""
+    engine = _engine()
+    who = policy.actor_from(actor)
+    row = starts.prepare(engine, workflowName, inputs, queueName, partitionKey, priority, deduplicationId,
+                         timeoutSeconds, applicationVersion, workflowId, who.name,
+                         templates=_stored_templates(engine, workflowName, inputs))
+    outcome, existing = starts.insert(engine, row)
+    data = {"workflowId": existing or row["workflow_uuid"], "workflowName": row["name"], "queueName": row["queue_name"],
+            "executesHere": engine.host.executes}
+    if outcome == "inserted":
+        engine.wake()
+        return success("WORKFLOW_ENQUEUED", "run %s enqueued on %s; %s" % (row["workflow_uuid"], row["queue_name"],
+                                                                        _where(engine)), data)
+    if outcome == "exists":
+        return success("WORKFLOW_EXISTS", "a run with id %s already exists (starts are idempotent by id)" % existing,
+                       data)
+    data["deduplicationId"] = row["deduplication_id"]
+    return failure("WORKFLOW_DUPLICATE", "run %s with deduplicationId %r is still active on queue %s"
+                   % (existing, row["deduplication_id"], row["queue_name"]), data)
+
+
+def _stored_templates(engine, workflow_name, inputs):
+    """Templates saved in the database (api.params), consulted only when the start names a template."""
+    if not isinstance(inputs, dict) or "template" not in inputs or "resolved" in inputs:
+        return None
+    return dict([(r[0], loads(r[1])) for r in engine.store.templates(workflow_name)])
+
+
+@guarded
+def enqueueInMemory(workflowName=None, inputs=None, queueName=None, partitionKey=None, priority=None,
+                    deduplicationId=None, timeoutSeconds=None, applicationVersion=None, workflowId=None, actor=None):
+    """Accept a start with no database I/O on this thread; the next dispatch makes it durable.
+
+    Until then it lives only in the gateway's memory: a clean shutdown flushes it, a hard crash loses at most the
+    starts accepted since the last dispatch. A deduplicationId clash is only detected at the flush (logged).
+    """
+    engine = _engine()
+    who = policy.actor_from(actor)
+    row = starts.prepare(engine, workflowName, inputs, queueName, partitionKey, priority, deduplicationId,
+                         timeoutSeconds, applicationVersion, workflowId, who.name, use_database=False)
+    data = {"workflowId": row["workflow_uuid"], "workflowName": row["name"], "queueName": row["queue_name"],
+            "executesHere": engine.host.executes}
+    if not engine.host.executes:
+        outcome, existing = starts.insert(engine, row)
+        if outcome == "duplicate":
+            data["workflowId"] = existing
+            return failure("WORKFLOW_DUPLICATE", "run %s with the same deduplicationId is still active" % existing, data)
+        return success("WORKFLOW_ENQUEUED", "no gateway executes in this scope, so the run was written to the "
+                       "database directly; a running gateway will execute it", data)
+    engine.kernel.memory_queue.offer(dumps(row))
+    engine.wake()
+    return success("WORKFLOW_ACCEPTED", "run %s accepted in memory; durable at the next dispatch" % row["workflow_uuid"],
+                   data)
+
+
+@guarded
+def dispatch():
+    """One dispatcher tick (the gateway timer event calls this): flush, claim every queue, submit."""
+    engine = _engine()
+    if not engine.host.executes:
+        return failure("NOT_GATEWAY_SCOPE", "dispatch() only runs in the gateway scope; nothing was done")
+    ran = engine.dispatch()
+    return success("DISPATCHED" if ran else "DISPATCH_BUSY",
+                   "tick done" if ran else "another tick was running; it will run again",
+                   {"active": engine.kernel.active.size(), "workers": engine.pool_size,
+                    "backlog": engine.dispatcher.backlog})
+
+
+def _command_answer(record, run):
+    data = {"workflowId": run["workflow_uuid"] if run else None, "cmd": record.cmd, "commandId": record.id,
+            "state": record.state, "status": run["status"] if run else None}
+    verdict = record.verdict
+    if record.applied_at_once:
+        return success("COMMAND_ACCEPTED", "%s applied at once (%s)" % (record.cmd, record.outcome_reason), data)
+    if verdict.state == "PENDING":
+        return success("COMMAND_ACCEPTED", verdict.reason + "; applies at the next step boundary", data)
+    data["rejection"] = verdict.rejection
+    return failure(verdict.code, verdict.reason, data)
+
+
+@guarded
+def sendCommand(workflowId=None, cmd=None, reason=None, actor=None, payload=None):
+    """HOLD / RESUME / STOP / RESET (or a command the workflow declares); answers at once whether it was accepted."""
+    record, run = commands.send_command(_engine(), _wid(workflowId), cmd, reason, actor, payload)
+    return _command_answer(record, run)
+
+
+@guarded
+def resume(workflowId=None, reason=None, actor=None):
+    """RESUME a held run."""
+    record, run = commands.send_command(_engine(), _wid(workflowId), policy.RESUME, reason, actor)
+    return _command_answer(record, run)
+
+
+@guarded
+def cancel(workflowId=None, reason=None, actor=None):
+    """Abandon a run: CANCELLED at the next step boundary (at once when queued or held)."""
+    record, run = commands.send_command(_engine(), _wid(workflowId), policy.CANCEL, reason, actor)
+    return _command_answer(record, run)
+
+
+@guarded
+def retry(workflowId=None, fromStep=None, actor=None, reason=None):
+    """Continue a failed or stopped run in a new run that reuses its checkpoints before the failed step."""
+    new_id, cutoff = commands.retry(_engine(), _wid(workflowId), fromStep, actor, reason)
+    return success("WORKFLOW_ENQUEUED", "retry %s enqueued; it re-executes from position %d" % (new_id, cutoff),
+                   {"workflowId": new_id, "retryOf": _wid(workflowId), "fromFunctionId": cutoff})
+
+
+@guarded
+def getWorkflow(workflowId=None, includeHistory=False):
+    """A run: status, phase, inputs, output, error, timestamps, events (and event history when asked)."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    row = views.run(engine.store.db, wid)
+    if row is None:
+        return failure("NOT_FOUND", "no run with id %s" % wid, {"workflowId": wid})
+    data = shapes.run(row, now_ms())
+    data["events"] = shapes.event_rows(views.events(engine.store.db, wid))
+    data["retries"] = views.retries_of(engine.store.db, wid)
+    if includeHistory:
+        data["eventHistory"] = shapes.history_rows(views.event_history(engine.store.db, wid))
+    return success("OK", "run %s is %s" % (wid, row["status"]), data)
+
+
+@guarded
+def getEvent(workflowId=None, key=None):
+    """The latest value of one event of a run (value None when never set)."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    if not isinstance(key, string_types) or not key:
+        raise InvalidArgument("key is required", field="key")
+    row = engine.store.get_event(wid, key)
+    return success("OK", "event %s" % key, {"workflowId": wid, "key": key,
+                                            "value": loads(row[0]) if row else None,
+                                            "updatedAt": int(row[1]) if row else None})
+
+
+@guarded
+def listEventHistory(workflowId=None, afterId=0, limit=1000):
+    engine = _engine()
+    wid = _wid(workflowId)
+    rows = shapes.history_rows(views.event_history(engine.store.db, wid, _int(afterId, "afterId", 0),
+                                                   _limit(limit, 5000)))
+    return success("OK", "%d event changes" % len(rows), {"workflowId": wid, "history": rows,
+                                                          "lastId": rows[-1]["id"] if rows else _int(afterId, "afterId", 0)})
+
+
+@guarded
+def readStream(workflowId=None, key="log", afterOffset=-1, limit=1000):
+    """Stream entries after `afterOffset` (the live log is key 'log')."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    if not isinstance(key, string_types) or not key:
+        raise InvalidArgument("key is required", field="key")
+    rows = shapes.stream_rows(views.stream(engine.store.db, wid, key, _int(afterOffset, "afterOffset", -1),
+                                           _limit(limit, 5000)))
+    return success("OK", "%d entries" % len(rows), {"workflowId": wid, "key": key, "entries": rows,
+                                                    "keys": views.stream_keys(engine.store.db, wid)})
+
+
+@guarded
+def listCommands(workflowId=None):
+    """The command log of a run: who sent what, when, and what became of it."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    return success("OK", "command log", {"workflowId": wid,
+                                         "commands": [shapes.command(c) for c in views.commands(engine.store.db, wid)]})
+
+
+@guarded
+def listSteps(workflowId=None):
+    """The run's recorded steps and operations, in call order."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    if views.run(engine.store.db, wid) is None:
+        return failure("NOT_FOUND", "no run with id %s" % wid, {"workflowId": wid})
+    rows = [shapes.step(r) for r in views.steps(engine.store.db, wid)]
+    return success("OK", "%d recorded operations" % len(rows), {"workflowId": wid, "steps": rows})
+
+
+@guarded
+def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, createdFrom=None, createdTo=None,
+             limit=50, cursor=None):
+    """Runs, newest first, one page at a time: pass data.nextCursor back as `cursor` for the next page."""
+    engine = _engine()
+    statuses = None
+    if status:
+        statuses = [status] if isinstance(status, string_types) else list(status)
+        for s in statuses:
+            if s not in ("ENQUEUED", "PENDING", "RUNNING", "HELD", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
+                         "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+                raise InvalidArgument("unknown status %r" % s, field="status")
+    parsed_cursor = None
+    if cursor:
+        try:
+            at, wid = str(cursor).split("_", 1)
+            parsed_cursor = (int(at), _wid(wid, "cursor"))
+        except (ValueError, InvalidArgument):
+            raise InvalidArgument("cursor is not one this API returned", field="cursor")
+    for field, value in (("workflowName", workflowName), ("queueName", queueName), ("partitionKey", partitionKey)):
+        if value is not None and not isinstance(value, string_types):
+            raise InvalidArgument("%s must be text" % field, field=field)
+    rows, more = views.list_runs(engine.store.db, workflowName or None, statuses, queueName or None,
+                                 partitionKey or None, _int(createdFrom, "createdFrom", None),
+                                 _int(createdTo, "createdTo", None), parsed_cursor, _limit(limit, MAX_PAGE))
+    now = now_ms()
+    runs = [shapes.run(r, now) for r in rows]
+    next_cursor = "%d_%s" % (rows[-1]["created_at"], rows[-1]["workflow_uuid"]) if rows and more else None
+    return success("OK", "%d runs" % len(runs), {"runs": runs, "nextCursor": next_cursor})
+
+
+@guarded
+def listWorkflows():
+    """Registered workflows with their parameters and templates (for dropdowns and forms)."""
+    engine = _engine()
+    found = dict([(d.name, d.as_dict()) for d in engine.registry.all()])
+    try:
+        for name, text in engine.store.definitions("workflow_definitions"):
+            if name not in found:
+                found[name] = loads(text)
+    except Exception:  # the local registry is enough when the table cannot be read
+        pass
+    items = [found[n] for n in sorted(found)]
+    return success("OK", "%d workflows" % len(items), {"workflows": items})
+
+
+@guarded
+def listQueues():
+    """Declared queues with their limits, and what is waiting, executing and held in each."""
+    engine = _engine()
+    declared = dict([(q.name, q.as_dict()) for q in engine.queues.all()])
+    for name, text in engine.store.definitions("queues"):
+        declared.setdefault(name, loads(text))
+    now = now_ms()
+    stats = views.queue_stats(engine.store.db, now)
+    finished = {}
+    for queue, status, count in views.finished_counts(engine.store.db, now - 24 * 3600 * 1000):
+        finished.setdefault(queue, {})[status] = int(count)
+    out = []
+    for name in sorted(set(declared) | set(stats)):
+        entry = {"name": name, "declared": name in declared, "limits": declared.get(name)}
+        entry.update(stats.get(name, {"counts": {}, "activePartitions": [], "oldestWaitingMs": None}))
+        entry["finishedLast24h"] = finished.get(name, {})
+        out.append(entry)
+    return success("OK", "%d queues" % len(out), {"queues": out})
+
+
+@guarded
+def sendMessage(destinationId=None, message=None, topic="message"):
+    """Send a JSON message to a run's recv(topic) from outside a workflow."""
+    engine = _engine()
+    wid = _wid(destinationId, "destinationId")
+    if not isinstance(topic, string_types) or not topic:
+        raise InvalidArgument("topic is required", field="topic")
+    engine.store.send_message(wid, topic, dumps(to_json_native(message, "message")), now_ms())
+    return success("MESSAGE_SENT", "message sent to %s on %s" % (wid, topic), {"workflowId": wid, "topic": topic})
+
+
+def _int(value, field, default):
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise InvalidArgument("%s must be an integer" % field, field=field)
+    if isinstance(value, integer_types):
+        return int(value)
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidArgument("%s must be an integer" % field, field=field)
+
+
+def _limit(value, most):
+    value = _int(value, "limit", 50)
+    if value < 1 or value > most:
+        raise InvalidArgument("limit must be between 1 and %d" % most, field="limit")
+    return value

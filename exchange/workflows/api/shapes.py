@@ -1,0 +1,63 @@
+"""How stored rows look in API answers: camelCase keys, JSON columns parsed, epoch milliseconds."""
+from exchange.workflows.util.jsoncodec import loads
+
+_RUN_KEYS = (("workflow_uuid", "workflowId"), ("name", "workflowName"), ("status", "status"), ("phase", "phase"),
+             ("queue_name", "queueName"), ("partition_key", "partitionKey"), ("priority", "priority"),
+             ("deduplication_id", "deduplicationId"), ("executor_id", "executorId"),
+             ("application_version", "applicationVersion"), ("created_by", "createdBy"), ("created_at", "createdAt"),
+             ("updated_at", "updatedAt"), ("claimed_at", "claimedAt"), ("started_at", "startedAt"),
+             ("completed_at", "completedAt"), ("timeout_ms", "timeoutMs"), ("deadline_at", "deadlineAt"),
+             ("run_count", "runCount"), ("recovery_attempts", "recoveryAttempts"), ("retry_of", "retryOf"),
+             ("retry_from", "retryFrom"))
+_JSON_KEYS = (("inputs", "inputs"), ("output", "output"), ("error", "error"))
+
+
+def _num(value):
+    return int(value) if value is not None else None
+
+
+def run(row, now=None):
+    out = {}
+    for column, key in _RUN_KEYS:
+        if column in row:
+            value = row[column]
+            if column.endswith("_at") or column in ("priority", "timeout_ms", "run_count", "recovery_attempts",
+                                                    "retry_from"):
+                value = _num(value)
+            out[key] = value
+    for column, key in _JSON_KEYS:
+        if column in row:
+            out[key] = loads(row[column]) if row[column] is not None else None
+    start = out.get("startedAt")
+    end = out.get("completedAt") or (now if start is not None and out.get("status") in ("RUNNING", "PENDING") else None)
+    out["durationMs"] = (end - start) if start is not None and end is not None else None
+    return out
+
+
+def step(row):
+    started, completed = _num(row["started_at"]), _num(row["completed_at"])
+    return {"functionId": int(row["function_id"]), "name": row["function_name"], "kind": row["kind"],
+            "status": row["status"], "attempts": int(row["attempts"]), "startedAt": started,
+            "completedAt": completed, "durationMs": (completed - started) if started and completed else None,
+            "output": loads(row["output"]) if row["output"] is not None else None,
+            "error": loads(row["error"]) if row["error"] is not None else None}
+
+
+def command(row):
+    return {"id": int(row["id"]), "cmd": row["cmd"], "topic": row["topic"],
+            "payload": loads(row["payload"]) if row["payload"] else None, "actor": row["actor"],
+            "actorRoles": loads(row["actor_roles"]) if row["actor_roles"] else [], "reason": row["reason"],
+            "state": row["state"], "outcomeReason": row["outcome_reason"], "receivedAt": _num(row["received_at"]),
+            "decidedAt": _num(row["decided_at"])}
+
+
+def event_rows(rows):
+    return dict([(r[0], {"value": loads(r[1]), "updatedAt": _num(r[2])}) for r in rows])
+
+
+def history_rows(rows):
+    return [{"id": int(r[0]), "key": r[1], "value": loads(r[2]), "at": _num(r[3])} for r in rows]
+
+
+def stream_rows(rows):
+    return [{"offset": int(r[0]), "value": loads(r[1]), "at": _num(r[2])} for r in rows]

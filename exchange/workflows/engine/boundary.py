@@ -1,0 +1,143 @@
+"""What happens between two steps: reload and shutdown hand-back, the deadline, and operator commands.
+
+Nothing here touches the database unless a command is known to be waiting: the dispatcher, an in-process
+sendCommand or a PostgreSQL NOTIFY sets a hint for the run, and only then are its pending commands read.
+"""
+from exchange.workflows.engine import policy
+from exchange.workflows.engine.signals import CancelSignal, HandBack, HoldSignal, StopSignal
+from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.statuses import (CMD_APPLIED, CMD_SUPERSEDED, PHASE_HELD, PHASE_HOLDING,
+                                               PHASE_RESUMING, PHASE_RUNNING, STEP_SUCCESS)
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.jsoncodec import dumps, loads
+
+
+def at_boundary(ctx):
+    check_ending(ctx)
+    if ctx.engine.kernel.hints.take(ctx.workflow_uuid):
+        ctx.check_commands = True
+    if ctx.check_commands:
+        ctx.check_commands = False
+        apply_commands(ctx, ctx.store.pending_commands(ctx.workflow_uuid))
+
+
+def check_ending(ctx):
+    """Raise HandBack on reload/shutdown and CancelSignal past the deadline; memory only."""
+    engine = ctx.engine
+    if engine.kernel.generation() != ctx.generation:
+        raise HandBack("project scripts reloaded: continuing under the new code")
+    if engine.stopping():
+        raise HandBack("gateway shutting down")
+    if ctx.deadline_at is not None and now_ms() >= ctx.deadline_at:
+        raise CancelSignal("the run passed its deadline (timeoutSeconds)", timeout=True)
+
+
+def check_inside_step(ctx):
+    """checkCancelled(): also end the step for a STOP or cancel that arrived; other commands wait for the boundary."""
+    check_ending(ctx)
+    if ctx.engine.kernel.hints.take(ctx.workflow_uuid):
+        ctx.check_commands = True
+        for command in ctx.store.pending_commands(ctx.workflow_uuid):
+            if command["cmd"] == policy.STOP:
+                raise StopSignal(command["reason"], command)
+            if command["cmd"] == policy.CANCEL:
+                raise CancelSignal(command["reason"], command)
+
+
+def command_log(command, outcome, reason=None, at=None):
+    return dumps({"kind": "command", "cmd": command["cmd"], "actor": command["actor"], "reason": command["reason"],
+                  "outcome": outcome, "why": reason, "commandId": command["id"], "at": at or now_ms()})
+
+
+def phase_change(ctx, phase, at):
+    ctx.phase = phase
+    ctx.phase_dirty = True
+    ctx.carry.events.append(("phase", dumps(phase), at))
+    ctx.carry.add_log(dumps({"kind": "phase", "phase": phase, "at": at}), at)
+
+
+def apply_commands(ctx, pending):
+    """Apply pending commands in the order received (see policy.py); raise the signal that ends or parks the run."""
+    held = False
+    for command in pending:
+        cmd = command["cmd"]
+        now = now_ms()
+        if cmd in (policy.STOP, policy.CANCEL):
+            flush_carry(ctx)
+            raise (StopSignal if cmd == policy.STOP else CancelSignal)(command["reason"], command)
+        if cmd == policy.HOLD:
+            if held:
+                _outcome(ctx, command, CMD_SUPERSEDED, "the run was already held", now)
+                continue
+            phase_change(ctx, PHASE_HOLDING, now)
+            phase_change(ctx, PHASE_HELD, now)
+            _outcome(ctx, command, CMD_APPLIED, "held at a step boundary", now)
+            held = True
+        elif cmd == policy.RESUME:
+            if not held and ctx.phase != PHASE_HELD:
+                _outcome(ctx, command, CMD_SUPERSEDED, "the run was not held", now)
+                continue
+            phase_change(ctx, PHASE_RESUMING, now)
+            phase_change(ctx, PHASE_RUNNING, now)
+            _outcome(ctx, command, CMD_APPLIED, "resumed", now)
+            held = False
+        else:
+            if command not in ctx.inbox and command["id"] not in [c["id"] for c in ctx.inbox]:
+                ctx.inbox.append(command)
+    if held:
+        raise HoldSignal("held by an operator")
+    flush_carry(ctx)
+
+
+def _outcome(ctx, command, state, reason, now):
+    ctx.carry.outcomes.append((command["id"], state, reason, now))
+    ctx.carry.add_log(command_log(command, state, reason, now), now)
+
+
+def flush_carry(ctx):
+    """Write what boundary processing queued (phase changes, command outcomes) on its own, now."""
+    carry = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+    if ctx.phase_dirty:
+        ctx.phase_dirty = False
+        carry.update([("phase", ctx.phase), ("updated_at", now_ms())], "status = 'RUNNING' AND executor_id = ?",
+                     [ctx.engine.executor_id])
+    if carry.update_sets or carry.events or carry.streams or carry.outcomes:
+        ctx.write(carry)
+
+
+def receive_command(ctx, function_id, topic, timeout_s):
+    """recvCommand: take the oldest delivered command, record it as this operation's output."""
+    import time
+
+    started = now_ms()
+    deadline = time.time() + max(0.0, timeout_s or 0)
+    while True:
+        at_boundary(ctx)
+        chosen = None
+        for command in ctx.inbox:
+            if command["topic"] == topic:
+                chosen = command
+                break
+        if chosen is not None or time.time() >= deadline:
+            break
+        ctx.wait(min(0.25, max(0.0, deadline - time.time())), interruptible=False)
+    value = None
+    outcomes = []
+    log = []
+    if chosen is not None:
+        ctx.inbox.remove(chosen)
+        value = {"id": chosen["id"], "cmd": chosen["cmd"], "payload": loads(chosen["payload"]),
+                 "actor": chosen["actor"], "reason": chosen["reason"], "receivedAt": chosen["received_at"]}
+        now = now_ms()
+        outcomes.append((chosen["id"], "DELIVERED", "received by the workflow", now))
+        log.append(command_log(chosen, "DELIVERED", "received by the workflow", now))
+    if function_id is not None:
+        ctx.record(function_id, "recvCommand:%s" % topic, "recv", STEP_SUCCESS, dumps(value), None, 1, started,
+                   log=log, outcomes=outcomes)
+    elif outcomes:
+        w = RunWrite(ctx.workflow_uuid)
+        w.outcomes.extend(outcomes)
+        for entry in log:
+            w.add_log(entry, now_ms())
+        ctx.write(w)
+    return value

@@ -1,0 +1,206 @@
+"""Sending operator commands and cancels, and retrying finished runs (the write side of policy.py)."""
+from exchange.workflows.engine import policy
+from exchange.workflows.engine.boundary import command_log
+from exchange.workflows.engine.runner import status_log
+from exchange.workflows.engine.starts import insert
+from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
+                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, PHASE_HELD,
+                                               PHASE_HOLDING, PHASE_STOPPED, STEP_SUCCESS, STOPPED)
+from exchange.workflows.util import ids
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.errors import InvalidArgument, NotFound, WorkflowsError
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+
+RETRYABLE = (ERROR, STOPPED, CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED)
+
+
+class CommandRecord(object):
+    def __init__(self, cmd, payload, actor, reason, verdict):
+        self.id = None
+        self.cmd = cmd
+        self.topic = "cmd"
+        self.payload = payload
+        self.actor = actor.name
+        self.actor_roles = dumps(actor.roles) if actor.roles else None
+        self.reason = reason
+        self.verdict = verdict
+        self.state = verdict.state
+        self.outcome_reason = None if verdict.state == CMD_PENDING else verdict.reason
+        self.then = None
+        self.applied_at_once = False
+
+
+def command_roles(engine):
+    """The role table: the `commandRoles` setting when present, else policy.DEFAULT_COMMAND_ROLES."""
+    text = engine.store.get_setting("commandRoles")
+    if not text:
+        return policy.DEFAULT_COMMAND_ROLES
+    table = dict(policy.DEFAULT_COMMAND_ROLES)
+    table.update(dict([(k.upper(), tuple(v)) for k, v in loads(text).items()]))
+    return table
+
+
+def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=None):
+    """Record a command and answer at once; returns (record, run). See policy.py for the rules."""
+    wid = ids.normalize(workflow_uuid)
+    if wid is None:
+        raise InvalidArgument("workflowId must be a UUID", field="workflowId")
+    if not isinstance(cmd, string_types) or not cmd.strip():
+        raise InvalidArgument("cmd is required (HOLD, RESUME, STOP, RESET or a command the workflow declares)",
+                              field="cmd")
+    if reason is not None and not isinstance(reason, string_types):
+        raise InvalidArgument("reason must be text", field="reason")
+    cmd = cmd.strip().upper()
+    who = policy.actor_from(actor)
+    payload_text = dumps(to_json_native(payload, "payload")) if payload is not None else None
+    roles = command_roles(engine)
+    store = engine.store
+
+    def judge(run, pending):
+        declared = ()
+        if run is not None:
+            definition = engine.registry.get(run["name"])
+            declared = definition.commands if definition else ()
+        verdict = policy.judge(cmd, run, pending, who, declared, roles)
+        if verdict.state is None:
+            return None
+        record = CommandRecord(cmd, payload_text, who, reason, verdict)
+        if verdict.state != CMD_PENDING:
+            record.then = lambda r: store.append_stream(wid, "log", command_log(_as_row(r, wid), r.state,
+                                                                                 r.outcome_reason), now_ms())
+        elif run["status"] in (ENQUEUED, HELD) and _applies_at_once(cmd, run["status"]):
+            record.state = CMD_APPLIED
+            record.outcome_reason = "applied at once: the run was %s" % run["status"]
+            record.applied_at_once = True
+            record.then = lambda r: _apply_at_once(store, r, run)
+        return record
+
+    record, run = store.submit_command(wid, judge, now_ms())
+    if record is None:
+        raise NotFound("no run with id %s" % wid, data={"workflowId": wid})
+    if record.state == CMD_PENDING:
+        engine.hint(wid)
+        if store.dialect.supports_notify:
+            store.notify("cmd:" + wid)
+        if run["status"] == HELD:
+            engine.wake()
+    return record, run
+
+
+def _applies_at_once(cmd, status):
+    if status == ENQUEUED:
+        return cmd in (policy.STOP, policy.HOLD, policy.CANCEL)
+    return status == HELD and cmd == policy.CANCEL
+
+
+def _as_row(record, wid):
+    return {"id": record.id, "cmd": record.cmd, "actor": record.actor, "reason": record.reason,
+            "workflow_uuid": wid}
+
+
+def _apply_at_once(store, record, run):
+    """Commands to a run no executor holds (queued, or held for CANCEL) change its status in the same transaction."""
+    now = now_ms()
+    wid = run["workflow_uuid"]
+    w = RunWrite(wid)
+    log_row = _as_row(record, wid)
+    w.add_log(command_log(log_row, CMD_APPLIED, record.outcome_reason, now), now)
+    if record.cmd == policy.HOLD:
+        sets = [("status", HELD), ("phase", PHASE_HELD)]
+        phases = [PHASE_HOLDING, PHASE_HELD]
+        status = HELD
+    elif record.cmd == policy.STOP:
+        sets = [("status", STOPPED), ("phase", PHASE_STOPPED), ("completed_at", now)]
+        phases = [PHASE_STOPPED]
+        status = STOPPED
+    else:
+        error = {"type": "WorkflowCancelled", "message": "cancelled by %s: %s" % (record.actor, record.reason or ""),
+                 "traceback": ""}
+        sets = [("status", CANCELLED), ("phase", PHASE_ABORTED), ("completed_at", now), ("error", dumps(error))]
+        phases = [PHASE_ABORTED]
+        status = CANCELLED
+    w.update(sets + [("updated_at", now)], "status = ?", [run["status"]])
+    for phase in phases:
+        w.events.append(("phase", dumps(phase), now))
+        w.add_log(dumps({"kind": "phase", "phase": phase, "at": now}), now)
+    w.events.append(("status", dumps(status), now))
+    w.add_log(status_log(status, now, reason=record.outcome_reason), now)
+    if status != HELD:
+        w.supersede = ("the run ended (%s)" % status, now)
+    store.write(w)
+
+
+def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
+    """Start a new run with the same inputs that reuses the original's checkpoints before the failed step.
+
+    from_step: a step name (its first position) or a function id; by default the first step that did not succeed.
+    Returns (new workflow id, the position it re-executes from).
+    """
+    wid = ids.normalize(workflow_uuid)
+    if wid is None:
+        raise InvalidArgument("workflowId must be a UUID", field="workflowId")
+    store = engine.store
+    run = store.get_run(wid)
+    if run is None:
+        raise NotFound("no run with id %s" % wid, data={"workflowId": wid})
+    who = policy.actor_from(actor)
+    if not policy.may(who, policy.RETRY, command_roles(engine)):
+        _record_outcome(engine, wid, policy.RETRY, who, reason, "FORBIDDEN", "%s may not retry" % who.describe())
+        raise WorkflowsError("%s may not retry runs" % who.describe(), code="COMMAND_FORBIDDEN")
+    if run["status"] not in RETRYABLE:
+        raise WorkflowsError("only a run that ended in %s can be retried; this one is %s"
+                             % (", ".join(RETRYABLE), run["status"]), code="COMMAND_REJECTED",
+                             data={"status": run["status"]})
+    checkpoints = store.load_checkpoints(wid)
+    cutoff = _cutoff(checkpoints, from_step)
+    new_id = ids.new_id()
+    now = now_ms()
+    row = {"workflow_uuid": new_id, "name": run["name"], "status": ENQUEUED, "phase": "IDLE",
+           "queue_name": run["queue_name"], "partition_key": run["partition_key"], "priority": run["priority"],
+           "deduplication_id": None, "inputs": run["inputs"], "application_version": run["application_version"],
+           "created_by": who.name, "created_at": now, "updated_at": now, "timeout_ms": run["timeout_ms"]}
+    with store.db.transaction():
+        outcome, _ = insert(engine, row, retry_of=wid, retry_from=cutoff)
+        if outcome != "inserted":
+            raise WorkflowsError("the retry run could not be created (%s)" % outcome, code="RETRY_FAILED")
+        store.copy_checkpoints(wid, new_id, cutoff)
+        _record_outcome(engine, wid, policy.RETRY, who, reason, CMD_APPLIED,
+                        "retried as %s from position %d" % (new_id, cutoff))
+    engine.wake()
+    return new_id, cutoff
+
+
+def _cutoff(checkpoints, from_step):
+    if from_step is None:
+        for rec in checkpoints:
+            if rec["status"] != STEP_SUCCESS or (rec["kind"] == "step" and rec["function_name"] == "on_stop"):
+                return rec["function_id"]
+        return (checkpoints[-1]["function_id"] + 1) if checkpoints else 1
+    if isinstance(from_step, integer_types) and not isinstance(from_step, bool):
+        if from_step < 1:
+            raise InvalidArgument("fromStep must be a position >= 1 or a step name", field="fromStep")
+        return int(from_step)
+    if isinstance(from_step, string_types):
+        for rec in checkpoints:
+            if rec["kind"] == "step" and rec["function_name"] == from_step:
+                return rec["function_id"]
+        raise InvalidArgument("the run has no recorded step named %r" % from_step, field="fromStep")
+    raise InvalidArgument("fromStep must be a step name or a position", field="fromStep")
+
+
+def _record_outcome(engine, wid, cmd, who, reason, state, outcome_reason):
+    """Audit a decision taken outside the pending-command flow (RETRY)."""
+    store = engine.store
+
+    def judge(run, pending):
+        verdict = policy.Verdict(state, "", outcome_reason)
+        record = CommandRecord(cmd, None, who, reason, verdict)
+        record.state = state
+        record.outcome_reason = outcome_reason
+        record.then = lambda r: store.append_stream(wid, "log", command_log(_as_row(r, wid), state, outcome_reason),
+                                                    now_ms())
+        return record
+    store.submit_command(wid, judge, now_ms())
+

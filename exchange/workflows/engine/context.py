@@ -1,0 +1,355 @@
+"""The state of one execution of a run, bound to its worker thread, and the API workflow code sees.
+
+`getWorkflows()` returns the handle workflow code uses (setEvent, writeStream, progress, recvCommand,
+checkCommands, checkCancelled, send/recv, sleep). Every call made outside a step is an operation with its own
+position in the run (its function id), recorded once, so replaying the run never repeats it.
+"""
+import threading
+import time
+import traceback
+
+from exchange.workflows.engine import boundary
+from exchange.workflows.engine.signals import (HandBack, LostOwnership, NonDeterminismError, NotInWorkflow,
+                                               RecordedStepError)
+from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.statuses import STEP_SUCCESS
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.compat import string_types
+from exchange.workflows.util.errors import DatabaseError, InvalidArgument
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+
+_local = threading.local()
+
+
+def current():
+    return getattr(_local, "ctx", None)
+
+
+def activate(ctx):
+    _local.ctx = ctx
+
+
+def deactivate():
+    _local.ctx = None
+
+
+def describe_error(exc_info):
+    """{"type", "message", "traceback"} for a Python or a Java exception."""
+    exc_type, exc, tb = exc_info
+    name = getattr(exc_type, "__name__", None) or str(exc_type)
+    if isinstance(exc, RecordedStepError):
+        name, message = exc.error_type, exc.error_message
+    else:
+        message = getattr(exc, "message", None) if hasattr(exc, "getMessage") else None
+        if hasattr(exc, "getMessage"):
+            try:
+                message = exc.getMessage()
+            except Exception:
+                message = None
+        if not message:
+            try:
+                message = str(exc)
+            except Exception:
+                message = repr(exc)
+    try:
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+    except Exception:
+        text = "%s: %s" % (name, message)
+    return {"type": name, "message": message or "", "traceback": text}
+
+
+class RunContext(object):
+    """One execution of one run on this executor."""
+
+    def __init__(self, engine, run, definition, recorded, generation):
+        self.engine = engine
+        self.store = engine.store
+        self.workflow_uuid = run["workflow_uuid"]
+        self.name = run["name"]
+        self.definition = definition
+        self.inputs = run["inputs_obj"]
+        self.params = run["params"]
+        self.deadline_at = run.get("deadline_at")
+        self.run_count = run.get("run_count") or 1
+        self.recorded = dict([(r["function_id"], r) for r in recorded])
+        self.generation = generation
+        self.function_id = 0
+        self.in_step = False
+        self.check_commands = False
+        self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
+        self.carry = RunWrite(self.workflow_uuid)  # records to attach to the next write
+        self.lock = threading.Lock()
+        self.step_started = None  # [function_id, name, started_at, log_written]
+        self.wake = threading.Event()
+        self.phase = run.get("phase")
+        self.phase_dirty = False
+
+    # -- positions and replay ---------------------------------------------------------------------------------------
+
+    def next_function_id(self):
+        self.function_id += 1
+        return self.function_id
+
+    def replayed(self, function_id, name, kind):
+        """The recorded checkpoint at this position (checked against the name), or None when it must run."""
+        rec = self.recorded.get(function_id)
+        if rec is None:
+            return None
+        if rec["function_name"] != name or rec["kind"] != kind:
+            raise NonDeterminismError(
+                "run %s position %d recorded %s %r but the workflow now calls %s %r: the workflow code changed; "
+                "retry the run or restore the code" % (self.workflow_uuid, function_id, rec["kind"],
+                                                        rec["function_name"], kind, name))
+        return rec
+
+    @staticmethod
+    def recorded_result(rec):
+        if rec["status"] == STEP_SUCCESS:
+            return loads(rec["output"])
+        error = loads(rec["error"]) or {}
+        raise RecordedStepError(error.get("type", "Error"), error.get("message", ""), rec["function_name"])
+
+    # -- writes -----------------------------------------------------------------------------------------------------
+
+    def take_carry(self, w):
+        """Move records queued by boundary processing into write `w`."""
+        carry, self.carry = self.carry, RunWrite(self.workflow_uuid)
+        w.events.extend(carry.events)
+        w.streams.extend(carry.streams)
+        w.outcomes.extend(carry.outcomes)
+        return w
+
+    def write(self, w, same_as=None):
+        """Run a write, retrying while the database is unreachable; a shutdown meanwhile hands the run back.
+
+        `same_as(store)` tells, after a retried write whose guard failed, whether our earlier attempt had in fact
+        been committed (the response was lost), so a retry is never mistaken for a lost run.
+        """
+        delay = 0.05
+        retried = False
+        while True:
+            try:
+                result = self.store.write(w)
+                if not result.matched and retried and same_as is not None and same_as(self.store):
+                    result.matched = True
+                return result
+            except DatabaseError as exc:
+                if not exc.unavailable:
+                    raise
+                retried = True
+                self.engine.note_db_outage(exc)
+                if self.engine.stopping():
+                    raise HandBack("gateway stopping while the database is unreachable")
+                self.sleep_quietly(delay)
+                delay = min(delay * 2, 2.0)
+
+    def sleep_quietly(self, seconds):
+        try:
+            self.wake.wait(seconds)
+        finally:
+            self.wake.clear()
+
+    def record(self, function_id, name, kind, status, output_json, error_json, attempts, started_at, log=None,
+               events=None, streams=None, outcomes=None):
+        """Write one checkpoint (and what goes with it) in one round trip; LostOwnership if another executor did."""
+        completed = now_ms()
+        w = RunWrite(self.workflow_uuid)
+        w.checkpoint = {"workflow_uuid": self.workflow_uuid, "function_id": function_id, "function_name": name,
+                        "kind": kind, "status": status, "output": output_json, "error": error_json,
+                        "attempts": attempts, "started_at": started_at, "completed_at": completed}
+        for entry in log or ():
+            w.add_log(entry, completed)
+        w.events.extend(events or ())
+        w.streams.extend(streams or ())
+        w.outcomes.extend(outcomes or ())
+        self.take_carry(w)
+
+        def same_as(store):
+            rec = store.get_checkpoint(self.workflow_uuid, function_id)
+            return rec is not None and rec["function_name"] == name and rec["started_at"] == started_at and \
+                rec["completed_at"] == completed
+
+        if not self.write(w, same_as).matched:
+            raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
+        self.recorded[function_id] = w.checkpoint
+        return completed
+
+    # -- boundaries -------------------------------------------------------------------------------------------------
+
+    def boundary(self):
+        boundary.at_boundary(self)
+
+    def poke(self):
+        self.check_commands = True
+        self.wake.set()
+
+    def wait(self, seconds, interruptible=True):
+        """Wait up to `seconds`, applying commands as they arrive (STOP, cancel and HOLD interrupt the wait)."""
+        deadline = time.time() + max(0.0, seconds)
+        while True:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return
+            self.sleep_quietly(min(remaining, 0.25))
+            if interruptible:
+                self.boundary()
+
+
+class WorkflowsHandle(object):
+    """What `getWorkflows()` returns inside a workflow or a step."""
+
+    def _ctx(self):
+        ctx = current()
+        if ctx is None:
+            raise NotInWorkflow("getWorkflows() is only usable while a workflow runs")
+        return ctx
+
+    @property
+    def workflowId(self):
+        return self._ctx().workflow_uuid
+
+    @property
+    def workflowName(self):
+        return self._ctx().name
+
+    @property
+    def inputs(self):
+        return self._ctx().inputs
+
+    def _operation(self, name, kind, live):
+        """Run `live()` once as a recorded operation (outside steps); inside a step, just run it."""
+        ctx = self._ctx()
+        if ctx.in_step:
+            return live(ctx, None)
+        ctx.boundary()
+        fid = ctx.next_function_id()
+        rec = ctx.replayed(fid, name, kind)
+        if rec is not None:
+            return ctx.recorded_result(rec)
+        return live(ctx, fid)
+
+    def setEvent(self, key, value):
+        """Publish the latest value of `key` (history kept); readable by UIs and getEvent."""
+        _check_key(key)
+        text = dumps(to_json_native(value, "value"))
+
+        def live(ctx, fid):
+            now = now_ms()
+            if fid is None:
+                ctx.write(_records(ctx, events=[(key, text, now)]))
+            else:
+                ctx.record(fid, key, "event", STEP_SUCCESS, "null", None, 1, now, events=[(key, text, now)])
+        return self._operation(key, "event", live)
+
+    def writeStream(self, key, value):
+        """Append `value` to the run's stream `key` (offsets 0, 1, 2, ...)."""
+        _check_key(key)
+        text = dumps(to_json_native(value, "value"))
+
+        def live(ctx, fid):
+            now = now_ms()
+            if fid is None:
+                ctx.write(_records(ctx, streams=[(key, text, now)]))
+            else:
+                ctx.record(fid, key, "stream", STEP_SUCCESS, "null", None, 1, now, streams=[(key, text, now)])
+        return self._operation(key, "stream", live)
+
+    def progress(self, message, extra=None):
+        """Operator-facing progress: the `progress` event and a `log` entry."""
+        value = {"message": message, "extra": to_json_native(extra, "extra"), "at": now_ms()}
+        text = dumps(value)
+        entry = dumps({"kind": "progress", "message": message, "extra": value["extra"], "at": value["at"]})
+
+        def live(ctx, fid):
+            now = now_ms()
+            if fid is None:
+                ctx.write(_records(ctx, events=[("progress", text, now)], log=[entry]))
+            else:
+                ctx.record(fid, "progress", "progress", STEP_SUCCESS, "null", None, 1, now,
+                           events=[("progress", text, now)], log=[entry])
+        return self._operation("progress", "progress", live)
+
+    def checkCancelled(self):
+        """Inside a long step: raise at once if the run was cancelled, stopped or timed out."""
+        boundary.check_inside_step(self._ctx())
+
+    def checkCommands(self):
+        """Inside a long step: apply pending commands now (STOP and HOLD interrupt the step at this safe point)."""
+        self._ctx().boundary()
+
+    def recvCommand(self, topic="cmd", timeoutSeconds=0):
+        """The next delivered command (RESET or one the workflow declares) as a dict, or None after the timeout."""
+        def live(ctx, fid):
+            return boundary.receive_command(ctx, fid, topic, timeoutSeconds)
+        return self._operation("recvCommand:%s" % topic, "recv", live)
+
+    def send(self, destinationId, message, topic="message"):
+        """Send a JSON message to another run's recv(topic)."""
+        text = dumps(to_json_native(message, "message"))
+
+        def live(ctx, fid):
+            ctx.engine.store.send_message(destinationId, topic, text, now_ms())
+            if fid is not None:
+                ctx.record(fid, "send:%s" % topic, "send", STEP_SUCCESS, "null", None, 1, now_ms())
+        return self._operation("send:%s" % topic, "send", live)
+
+    def recv(self, topic="message", timeoutSeconds=60):
+        """The next message sent to this run on `topic`, or None after the timeout."""
+        def live(ctx, fid):
+            deadline = time.time() + max(0, timeoutSeconds)
+            started = now_ms()
+            while True:
+                text = ctx.engine.store.take_message(ctx.workflow_uuid, topic, now_ms())
+                if text is not None or time.time() >= deadline:
+                    break
+                ctx.wait(min(0.25, max(0.0, deadline - time.time())))
+            if fid is not None:
+                ctx.record(fid, "recv:%s" % topic, "recv", STEP_SUCCESS, text if text is not None else "null", None, 1,
+                           started)
+            return loads(text) if text is not None else None
+        return self._operation("recv:%s" % topic, "recv", live)
+
+    def sleep(self, seconds):
+        """A durable sleep: after a restart the run wakes at the originally planned time."""
+        ctx = self._ctx()
+        if ctx.in_step:
+            ctx.wait(seconds)
+            return
+        ctx.boundary()
+        fid = ctx.next_function_id()
+        rec = ctx.replayed(fid, "sleep", "sleep")
+        if rec is not None:
+            wake_at = loads(rec["output"])
+        else:
+            wake_at = now_ms() + int(seconds * 1000)
+            ctx.record(fid, "sleep", "sleep", STEP_SUCCESS, dumps(wake_at), None, 1, now_ms())
+        ctx.wait(max(0, wake_at - now_ms()) / 1000.0)
+
+    def getEvent(self, workflowId, key):
+        """Latest value of another run's event (None if unset)."""
+        row = self._ctx().engine.store.get_event(workflowId, key)
+        return loads(row[0]) if row else None
+
+
+def _records(ctx, events=(), streams=(), log=()):
+    w = RunWrite(ctx.workflow_uuid)
+    w.events.extend(events)
+    w.streams.extend(streams)
+    now = now_ms()
+    for entry in log:
+        w.add_log(entry, now)
+    return w
+
+
+def _check_key(key):
+    if not isinstance(key, string_types) or not key:
+        raise InvalidArgument("key must be a non-empty string", field="key")
+
+
+_HANDLE = WorkflowsHandle()
+
+
+def getWorkflows():
+    """The run context of the workflow executing on this thread."""
+    return _HANDLE
+

@@ -1,0 +1,246 @@
+"""One dispatch tick: make in-memory starts durable, take runs over, claim queued work, hand it to workers.
+
+A full tick (the timer: Ignition's gateway timer event, or the standalone scheduler) also heartbeats, recovers
+runs of dead executors, polls for commands and runs the sweeps. A light tick (a wake: a start in this process,
+a NOTIFY, a worker freeing a slot) only flushes and claims, so work starts without waiting for the timer.
+"""
+import sys
+
+from exchange.workflows.engine import policy
+from exchange.workflows.engine.runner import status_log
+from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.statuses import (CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, RUNNING)
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.errors import DatabaseError
+from exchange.workflows.util.jsoncodec import dumps, loads
+
+FLUSH_BATCH = 500
+SWEEP_EVERY_TICKS = 10
+STEP_START_LOG_AFTER_MS = 500
+
+
+class Dispatcher(object):
+    def __init__(self, engine):
+        self.engine = engine
+        self.store = engine.store
+        self.kernel = engine.kernel
+        self.log = engine.logger("dispatcher")
+        self.ticks = 0
+        self.backlog = False
+        self._again = False
+        self._backoff_ms = 0
+        self._paused_until = 0
+
+    # -- entry points ---------------------------------------------------------------------------------------------
+
+    def tick(self, full=True):
+        """Run one tick unless another thread is in one (then that thread runs a light tick after it)."""
+        if not self.engine.host.executes:
+            return False
+        if not self.kernel.try_dispatch_lock():
+            self._again = True
+            return False
+        try:
+            while True:
+                self._again = False
+                self._guarded(full)
+                if not self._again or self.engine.stopping():
+                    break
+                full = False
+        finally:
+            self.kernel.release_dispatch_lock()
+        return True
+
+    def _guarded(self, full):
+        now = now_ms()
+        if now < self._paused_until:
+            return
+        try:
+            self._tick(full, now)
+            if self._backoff_ms:
+                self.log.info("database reachable again: dispatch resumed")
+            self._backoff_ms = 0
+        except DatabaseError as exc:
+            if not exc.unavailable:
+                self.log.error("dispatch failed: %s" % exc.message)
+                return
+            self._backoff_ms = min(max(self._backoff_ms * 2, 250), 10000)
+            self._paused_until = now_ms() + self._backoff_ms
+            self.engine.note_db_outage(exc)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except:  # noqa: E722 - a tick must never kill the timer thread
+            from exchange.workflows.engine.context import describe_error
+
+            self.log.error("dispatch failed: %s" % describe_error(sys.exc_info())["traceback"])
+
+    # -- the tick ---------------------------------------------------------------------------------------------------
+
+    def _tick(self, full, now):
+        engine = self.engine
+        if full:
+            self.ticks += 1
+            if not self.store.heartbeat(engine.executor_id, self.kernel.instance, engine.generation,
+                                        self.kernel.active.size(), engine.state(), now):
+                engine.register()
+        self.flush_memory_queue(now)
+        if engine.stopping():
+            return
+        if full:
+            self.adopt_own(now)
+            self.recover_dead(now)
+        if not engine.draining():
+            self.claim(now)
+        if full:
+            for workflow_uuid in self.store.runs_with_pending_commands(engine.executor_id):
+                engine.hint(workflow_uuid)
+            self.log_long_step_starts(now)
+            if self.ticks % SWEEP_EVERY_TICKS == 1:
+                self.sweep(now)
+
+    def free_slots(self):
+        return self.engine.pool_size - self.kernel.active.size()
+
+    def submit(self, workflow_uuid, resumed=False):
+        engine = self.engine
+        generation = engine.generation
+        if not self.kernel.active.put_if_absent(workflow_uuid, generation):
+            return False
+        runner = engine.runner
+
+        def run():
+            runner.execute(workflow_uuid, generation, resumed)
+        self.kernel.submit(run)
+        return True
+
+    # -- in-memory queue ----------------------------------------------------------------------------------------------
+
+    def flush_memory_queue(self, now):
+        """Insert what enqueueInMemory accepted; on a database error the entries go back to the queue."""
+        total = 0
+        while True:
+            texts = self.kernel.memory_queue.drain(FLUSH_BATCH)
+            if not texts:
+                return total
+            try:
+                results = self.store.insert_runs([loads(t) for t in texts], now)
+            except DatabaseError:
+                for text in texts:
+                    self.kernel.memory_queue.offer(text)
+                raise
+            for workflow_uuid, outcome, existing in results:
+                if outcome != "inserted":
+                    self.log.warn("in-memory start %s was not inserted: %s %s" % (workflow_uuid, outcome, existing or ""))
+            total += len(texts)
+
+    # -- recovery ---------------------------------------------------------------------------------------------------
+
+    def adopt_own(self, now):
+        """Runs assigned to this executor that no thread here is executing: handed back, or left by a restart."""
+        engine = self.engine
+        for workflow_uuid, status in self.store.executing_on(engine.executor_id):
+            if self.kernel.active.contains(workflow_uuid) or self.free_slots() <= 0:
+                continue
+            adopted = self.store.adopt(workflow_uuid, engine.executor_id, engine.generation, engine.executor_id, now,
+                                       recovery=(status == RUNNING))
+            self._start_adopted(workflow_uuid, adopted, now)
+
+    def recover_dead(self, now):
+        """Runs of executors whose heartbeat is older than the lease (or that stopped cleanly)."""
+        engine = self.engine
+        free = self.free_slots()
+        if free <= 0:
+            return
+        stale_before = now - engine.config.lease_ms
+        for workflow_uuid, old_executor in self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free):
+            adopted = self.store.adopt(workflow_uuid, engine.executor_id, engine.generation, old_executor, now,
+                                       recovery=True)
+            if adopted is not None:
+                self.log.info("recovered run %s from executor %s (attempt %d)" % (workflow_uuid, old_executor,
+                                                                                 adopted[0]))
+            self._start_adopted(workflow_uuid, adopted, now)
+
+    def _start_adopted(self, workflow_uuid, adopted, now):
+        if adopted is None:
+            return
+        attempts, name = adopted
+        definition = self.engine.registry.get(name)
+        limit = (definition.max_recovery_attempts if definition and definition.max_recovery_attempts is not None
+                 else self.engine.config.max_recovery_attempts)
+        if attempts > limit:
+            self._give_up(workflow_uuid, attempts, limit, now)
+            return
+        self.submit(workflow_uuid)
+
+    def _give_up(self, workflow_uuid, attempts, limit, now):
+        error = {"type": "MaxRecoveryAttemptsExceeded", "traceback": "",
+                 "message": "recovered %d times (limit %d): the run keeps crashing its gateway" % (attempts - 1, limit)}
+        w = RunWrite(workflow_uuid)
+        w.update([("status", MAX_RECOVERY_ATTEMPTS_EXCEEDED), ("phase", PHASE_ABORTED), ("updated_at", now),
+                  ("completed_at", now), ("error", dumps(error))], "status = 'PENDING' AND executor_id = ?",
+                 [self.engine.executor_id])
+        w.events.append(("status", dumps(MAX_RECOVERY_ATTEMPTS_EXCEEDED), now))
+        w.events.append(("phase", dumps(PHASE_ABORTED), now))
+        w.add_log(status_log(MAX_RECOVERY_ATTEMPTS_EXCEEDED, now, reason=error["message"]), now)
+        w.supersede = ("the run ended (%s)" % MAX_RECOVERY_ATTEMPTS_EXCEEDED, now)
+        self.store.write(w)
+        self.log.error("run %s: %s" % (workflow_uuid, error["message"]))
+
+    # -- claims -----------------------------------------------------------------------------------------------------
+
+    def claim(self, now):
+        engine = self.engine
+        free = self.free_slots()
+        if free <= 0:
+            self.backlog = True
+            return
+        for workflow_uuid in self.store.claim_held_with_commands(engine.executor_id, engine.generation, free, now,
+                                                                  policy.WAKES_HELD):
+            self.submit(workflow_uuid, resumed=True)
+        backlog = False
+        waiting = self.store.queues_with_work()
+        for name in sorted(waiting):
+            free = self.free_slots()
+            if free <= 0:
+                backlog = True
+                break
+            queue = engine.queues.get(name)
+            want = min(free, waiting[name], engine.config.claim_batch)
+            claimed = self.store.claim_queue(
+                name, engine.executor_id, engine.generation, want, now,
+                concurrency=queue.concurrency if queue else None,
+                worker_concurrency=queue.worker_concurrency if queue else None,
+                rate_limit=queue.rate_limit if queue else None,
+                rate_period_ms=queue.rate_period_ms if queue else None)
+            for workflow_uuid in claimed:
+                self.submit(workflow_uuid)
+            if len(claimed) < waiting[name]:
+                backlog = True
+        self.backlog = backlog
+
+    # -- upkeep -----------------------------------------------------------------------------------------------------
+
+    def log_long_step_starts(self, now):
+        """Write the 'step started' log entry of steps that run long (short ones get it with their checkpoint)."""
+        from exchange.workflows.engine.steps import step_started_entry
+
+        for ctx in list(self.engine.contexts.values()):
+            with ctx.lock:
+                started = ctx.step_started
+                if started is None or started[3] or now - started[2] < STEP_START_LOG_AFTER_MS:
+                    continue
+                self.store.append_stream(ctx.workflow_uuid, "log", step_started_entry(started), now)
+                started[3] = True
+
+    def sweep(self, now):
+        self.store.supersede_commands_of_finished_runs(now)
+        for workflow_uuid in self.store.held_past_deadline(now):
+            error = {"type": "WorkflowTimeout", "message": "the run passed its deadline while held", "traceback": ""}
+            w = RunWrite(workflow_uuid)
+            w.update([("status", CANCELLED), ("phase", PHASE_ABORTED), ("updated_at", now), ("completed_at", now),
+                      ("error", dumps(error))], "status = 'HELD'")
+            w.events.append(("status", dumps(CANCELLED), now))
+            w.events.append(("phase", dumps(PHASE_ABORTED), now))
+            w.add_log(status_log(CANCELLED, now, reason=error["message"]), now)
+            w.supersede = ("the run ended (%s)" % CANCELLED, now)
+            self.store.write(w)

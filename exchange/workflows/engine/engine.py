@@ -1,0 +1,178 @@
+"""The engine of one interpreter: store, registry, runner and dispatcher wired to a host, plus its lifecycle."""
+import threading
+
+from exchange.workflows.engine.dispatcher import Dispatcher
+from exchange.workflows.engine.queues import QUEUES
+from exchange.workflows.engine.registry import REGISTRY
+from exchange.workflows.engine.runner import Runner
+from exchange.workflows.store.store import NOTIFY_CHANNEL, Store
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.errors import WorkflowsError
+from exchange.workflows.util.jsoncodec import dumps
+
+
+class EngineConfig(object):
+    """Settings of one gateway (executor). Defaults suit a single Ignition gateway."""
+
+    def __init__(self, executor_id=None, workers=8, tick_ms=1000, lease_ms=30000, max_recovery_attempts=10,
+                 claim_batch=64, allow_undeclared_queues=False, modules=None, listen=True, migrate=True,
+                 own_timer=True, shutdown_grace_s=10.0):
+        self.executor_id = executor_id
+        self.workers = int(workers)
+        self.tick_ms = int(tick_ms)
+        self.lease_ms = int(lease_ms)
+        self.max_recovery_attempts = int(max_recovery_attempts)
+        self.claim_batch = int(claim_batch)
+        self.allow_undeclared_queues = bool(allow_undeclared_queues)
+        self.modules = list(modules or [])
+        self.listen = listen
+        self.migrate = migrate
+        self.own_timer = own_timer  # False in Ignition: a gateway timer event calls dispatch()
+        self.shutdown_grace_s = shutdown_grace_s
+
+
+class Engine(object):
+    def __init__(self, host, config=None, registry=None, queues=None):
+        self.host = host
+        self.kernel = host.kernel
+        self.config = config or EngineConfig()
+        self.store = Store(host.db)
+        self.registry = registry or REGISTRY
+        self.queues = queues or QUEUES
+        self.executor_id = self.config.executor_id or "%s-%s" % (host.kind, host.hostname)
+        self.generation = self.kernel.new_generation() if host.executes else self.kernel.generation()
+        self.pool_size = 0
+        self.contexts = {}
+        self._log = host.logger("engine")
+        self.runner = Runner(self)
+        self.dispatcher = Dispatcher(self)
+        self._listener_stop = threading.Event()
+        self._outage = [False]
+        self.started = False
+        self.module_errors = {}
+
+    def logger(self, area):
+        return self.host.logger(area)
+
+    # -- lifecycle --------------------------------------------------------------------------------------------------
+
+    def prepare(self):
+        """Schema and workflow modules: what every scope needs before it can start runs."""
+        if self.config.migrate:
+            applied = self.store.migrate(now_ms())
+            if applied:
+                self._log.info("schema migrated to version %d" % applied[-1])
+        self.module_errors = self.registry.load_modules(self.config.modules)
+        for name, error in sorted(self.module_errors.items()):
+            self._log.error("workflow module %s failed to import: %s" % (name, error))
+
+    def start(self):
+        """Prepare, then (gateway scope only) register the executor, start workers, ticks and the listener."""
+        self.prepare()
+        if not self.host.executes:
+            return self
+        self.kernel.set_flag("stopping", False)
+        self.pool_size = self.kernel.ensure_workers(self.config.workers)
+        self.register()
+        self.publish_definitions()
+        if self.config.own_timer:
+            self.kernel.start_ticks(self.dispatch, self.config.tick_ms)
+        if self.config.listen and self.host.can_listen():
+            self._listener_stop.clear()
+            self.host.start_thread("workflows-listener", self._listen)
+        self.started = True
+        self.dispatch()
+        return self
+
+    def register(self):
+        ok = self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname, self.host.kind,
+                                          self.generation, self.pool_size, now_ms(), self.config.lease_ms)
+        if not ok:
+            raise WorkflowsError("executor id %r is in use by another live gateway; give this one its own id "
+                                 "(--executor-id / executorId)" % self.executor_id, code="EXECUTOR_ID_IN_USE")
+
+    def publish_definitions(self):
+        """Write the registered workflows and declared queues to the database, for UIs and other scopes."""
+        now = now_ms()
+        self.store.publish_definitions("workflow_definitions", [
+            {"name": d.name, "definition": dumps(d.as_dict()), "module": d.module, "description": d.description}
+            for d in self.registry.all()], self.executor_id, now)
+        self.store.publish_definitions("queues", [{"name": q.name, "definition": dumps(q.as_dict())}
+                                                  for q in self.queues.all()], self.executor_id, now)
+
+    def stop(self, grace_s=None):
+        """Stop claiming, let running steps finish and hand their runs back, flush the in-memory queue."""
+        grace_s = self.config.shutdown_grace_s if grace_s is None else grace_s
+        self.kernel.set_flag("stopping", True)
+        self._listener_stop.set()
+        for ctx in list(self.contexts.values()):
+            ctx.wake.set()
+        try:
+            self.dispatcher.flush_memory_queue(now_ms())
+        except WorkflowsError as exc:
+            self._log.error("in-memory starts could not be flushed at shutdown: %s" % exc.message)
+        self.kernel.shutdown(grace_s)
+        try:
+            self.store.mark_executor_stopped(self.executor_id, self.kernel.instance, now_ms())
+        except WorkflowsError:
+            pass
+        self.started = False
+
+    # -- dispatch -----------------------------------------------------------------------------------------------------
+
+    def dispatch(self):
+        """One full tick (the timer)."""
+        return self.dispatcher.tick(full=True)
+
+    def wake(self):
+        """Ask for a light tick soon (a start, a freed slot, a NOTIFY); coalesced."""
+        if self.host.executes and not self.stopping():
+            self.kernel.wake(self._light_tick)
+
+    def _light_tick(self):
+        self.dispatcher.tick(full=False)
+
+    def run_finished(self):
+        if self.dispatcher.backlog:
+            self.wake()
+
+    def hint(self, workflow_uuid):
+        """A command is waiting for this run: the next boundary reads it (and a waiting run wakes up)."""
+        self.kernel.hints.add(workflow_uuid)
+        ctx = self.contexts.get(workflow_uuid)
+        if ctx is not None:
+            ctx.poke()
+
+    def stopping(self):
+        return self.kernel.flag("stopping")
+
+    def draining(self):
+        return self.kernel.flag("draining")
+
+    def state(self):
+        if self.stopping():
+            return "stopping"
+        return "draining" if self.draining() else "running"
+
+    def sleep(self, seconds):
+        self.host.sleep(seconds)
+
+    def note_db_outage(self, exc):
+        if not self._outage[0]:
+            self._outage[0] = True
+            self._log.error("database unreachable, retrying: %s" % exc.message)
+
+    def note_db_back(self):
+        self._outage[0] = False
+
+    # -- notifications ----------------------------------------------------------------------------------------------
+
+    def _listen(self):
+        self.host.db.listen(NOTIFY_CHANNEL, self.on_notification, self._listener_stop)
+
+    def on_notification(self, payload):
+        payload = payload or ""
+        if payload.startswith("cmd:"):
+            self.hint(payload[4:])
+        self.wake()
+

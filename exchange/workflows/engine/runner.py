@@ -1,0 +1,223 @@
+"""Execute one run on a worker thread: begin, replay and run the workflow function, then record how it ended.
+
+Every status write is guarded (`status = 'RUNNING' AND executor_id = me`) so that a terminal status is never
+overwritten and a run taken over by another executor is never written by this one.
+"""
+import sys
+
+from exchange.workflows.engine import boundary, context
+from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal)
+from exchange.workflows.engine.steps import StepDef, call_step
+from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PENDING, PHASE_ABORTED,
+                                               PHASE_COMPLETE, PHASE_HELD, PHASE_RUNNING, PHASE_STOPPED,
+                                               PHASE_STOPPING, RUNNING, STOPPED, SUCCESS)
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.errors import DatabaseError, InvalidArgument
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+
+_BEGIN_RETURNING = ["name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of", "phase"]
+
+
+def status_log(status, at, **extra):
+    entry = {"kind": "status", "status": status, "at": at}
+    entry.update(extra)
+    return dumps(entry)
+
+
+class Runner(object):
+    def __init__(self, engine):
+        self.engine = engine
+        self.store = engine.store
+        self.log = engine.logger("runner")
+
+    # -- entry point ------------------------------------------------------------------------------------------------
+
+    def execute(self, workflow_uuid, generation, resumed=False):
+        """Run (or continue) one claimed run; never raises."""
+        engine = self.engine
+        ctx = None
+        try:
+            ctx = self._begin(workflow_uuid, generation, resumed)
+            if ctx is None:
+                return
+            engine.contexts[workflow_uuid] = ctx
+            context.activate(ctx)
+            self._run(ctx)
+        except (KeyboardInterrupt, HandBack, LostOwnership):
+            pass  # before a context existed: the run stays PENDING on this executor and is picked up again
+        except:  # noqa: E722
+            self.log.error("run %s could not execute: %s" % (workflow_uuid, context.describe_error(sys.exc_info())
+                                                            ["traceback"]))
+        finally:
+            context.deactivate()
+            engine.contexts.pop(workflow_uuid, None)
+            engine.kernel.active.remove(workflow_uuid)
+            engine.run_finished()
+
+    def _begin(self, workflow_uuid, generation, resumed):
+        engine = self.engine
+        now = now_ms()
+        w = RunWrite(workflow_uuid)
+        sets = [("status", RUNNING), ("updated_at", now), ("generation", generation),
+                ("started_at", Raw("COALESCE(started_at, CAST(? AS BIGINT))", [now])),
+                ("run_count", Raw("run_count + 1")),
+                ("deadline_at", Raw("CASE WHEN timeout_ms IS NULL THEN NULL ELSE COALESCE(deadline_at, "
+                                    "CAST(? AS BIGINT) + timeout_ms) END", [now]))]
+        if not resumed:
+            sets.append(("phase", PHASE_RUNNING))
+            w.events.append(("phase", dumps(PHASE_RUNNING), now))
+        w.update(sets, "status = 'PENDING' AND executor_id = ?", [engine.executor_id], _BEGIN_RETURNING)
+        w.events.append(("status", dumps(RUNNING), now))
+        w.add_log(status_log(RUNNING, now, executor=engine.executor_id), now)
+        result = self._write_retrying(w)
+        if not result.matched:
+            return None
+        run = result.row
+        run["workflow_uuid"] = workflow_uuid
+        definition = engine.registry.get(run["name"])
+        inputs = loads(run["inputs"]) or {}
+        run["inputs_obj"] = inputs
+        run["params"] = inputs.get("resolved") or {}
+        if resumed:
+            run["phase"] = PHASE_HELD
+        recorded = []
+        if int(run["run_count"]) > 1 or run["retry_of"]:
+            recorded = self.store.load_checkpoints(workflow_uuid)
+        ctx = context.RunContext(engine, run, definition, recorded, generation)
+        ctx.check_commands = resumed or int(run["run_count"]) > 1
+        return ctx
+
+    def _write_retrying(self, w):
+        delay = 0.05
+        while True:
+            try:
+                return self.store.write(w)
+            except DatabaseError as exc:
+                if not exc.unavailable or self.engine.stopping():
+                    raise
+                self.engine.note_db_outage(exc)
+                self.engine.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    # -- the run ----------------------------------------------------------------------------------------------------
+
+    def _run(self, ctx):
+        try:
+            if ctx.definition is None:
+                raise InvalidArgument("workflow %r is not registered on gateway %s" % (ctx.name, self.engine.executor_id))
+            if ctx.check_commands:
+                ctx.boundary()
+            result = ctx.definition.fn(**ctx.params)
+            output = dumps(to_json_native(result, "workflow output"))
+        except HoldSignal as signal:
+            self._park(ctx, signal)
+        except StopSignal as signal:
+            self._stop(ctx, signal)
+        except CancelSignal as signal:
+            self._cancel(ctx, signal)
+        except HandBack as signal:
+            self._hand_back(ctx, signal)
+        except LostOwnership as signal:
+            self.log.warn("run %s: %s" % (ctx.workflow_uuid, signal.reason))
+        except KeyboardInterrupt:
+            self._hand_back(ctx, HandBack("worker interrupted"))
+        except:  # noqa: E722 - Python or Java exception from workflow code
+            self._finish(ctx, ERROR, PHASE_ABORTED, error=context.describe_error(sys.exc_info()))
+        else:
+            self._finish(ctx, SUCCESS, PHASE_COMPLETE, output=output)
+
+    def _final_write(self, ctx, status, phase, sets=(), outcome=None, reason=None):
+        now = now_ms()
+        w = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets),
+                 "status = 'RUNNING' AND executor_id = ?", [self.engine.executor_id])
+        w.events.append(("status", dumps(status), now))
+        if ctx.phase != phase:
+            ctx.phase = phase
+            w.events.append(("phase", dumps(phase), now))
+        w.add_log(status_log(status, now, reason=reason), now)
+        if outcome is not None:
+            w.outcomes.append(outcome)
+        if status not in (HELD, PENDING, RUNNING):
+            w.supersede = ("the run ended (%s) before the command applied" % status, now)
+        try:
+            result = ctx.write(w, same_as=lambda store: _status_is(store, ctx.workflow_uuid, status))
+        except HandBack:
+            return False
+        if not result.matched:
+            self.log.warn("run %s: could not record %s (the run is no longer RUNNING on this executor)"
+                          % (ctx.workflow_uuid, status))
+        return result.matched
+
+    def _finish(self, ctx, status, phase, output=None, error=None):
+        now = now_ms()
+        sets = [("completed_at", now), ("output", output), ("error", dumps(error) if error else None)]
+        self._final_write(ctx, status, phase, sets, reason=error["type"] + ": " + error["message"] if error else None)
+
+    def _park(self, ctx, signal):
+        """HELD: leave the worker pool; a RESUME, STOP or cancel brings the run back."""
+        self._final_write(ctx, HELD, PHASE_HELD, [("executor_id", None)], reason=signal.reason)
+
+    def _stop(self, ctx, signal):
+        """STOPPING: run the workflow's on_stop cleanup as a step, then STOPPED."""
+        command = signal.command
+        now = now_ms()
+        boundary.phase_change(ctx, PHASE_STOPPING, now)
+        if command is not None:
+            ctx.carry.add_log(boundary.command_log(command, CMD_APPLIED, "stopping at a step boundary", now), now)
+        boundary.flush_carry(ctx)
+        error = None
+        if ctx.definition is not None and ctx.definition.on_stop is not None:
+            try:
+                call_step(StepDef("on_stop", ctx.definition.on_stop), (), {})
+            except HandBack as back:
+                self._hand_back(ctx, back)
+                return
+            except LostOwnership:
+                return
+            except (HoldSignal, StopSignal, CancelSignal):
+                pass
+            except:  # noqa: E722
+                error = context.describe_error(sys.exc_info())
+        outcome = (command["id"], CMD_APPLIED, "stopped", now_ms()) if command else None
+        reason = "stopped by %s: %s" % (command["actor"], command["reason"]) if command else "stopped"
+        if error:
+            reason += " (on_stop failed: %s)" % error["message"]
+        self._final_write(ctx, STOPPED, PHASE_STOPPED,
+                          [("completed_at", now_ms()), ("error", dumps(error) if error else None)],
+                          outcome=outcome, reason=reason)
+
+    def _cancel(self, ctx, signal):
+        command = signal.command
+        now = now_ms()
+        if signal.timeout:
+            error = {"type": "WorkflowTimeout", "message": signal.reason, "traceback": ""}
+        else:
+            error = {"type": "WorkflowCancelled", "message": "cancelled by %s: %s" % (
+                command["actor"] if command else "system", (command or {}).get("reason") or signal.reason or ""),
+                "traceback": ""}
+        outcome = (command["id"], CMD_APPLIED, "cancelled", now) if command else None
+        if command:
+            ctx.carry.add_log(boundary.command_log(command, CMD_APPLIED, "cancelled at a step boundary", now), now)
+        self._final_write(ctx, CANCELLED, PHASE_ABORTED, [("completed_at", now), ("error", dumps(error))],
+                          outcome=outcome, reason=error["message"])
+
+    def _hand_back(self, ctx, signal):
+        """Between steps, give the run back as PENDING on this executor; it continues from its checkpoints."""
+        now = now_ms()
+        w = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+        w.update([("status", PENDING), ("updated_at", now)], "status = 'RUNNING' AND executor_id = ?",
+                 [self.engine.executor_id])
+        w.add_log(status_log(PENDING, now, reason=signal.reason), now)
+        try:
+            self.store.write(w)
+        except DatabaseError:
+            pass  # left RUNNING: recovered as an orphan of this executor
+        except:  # noqa: E722
+            pass
+
+
+def _status_is(store, workflow_uuid, status):
+    run = store.get_run(workflow_uuid)
+    return run is not None and run["status"] == status

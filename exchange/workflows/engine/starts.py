@@ -1,0 +1,145 @@
+"""Starting runs: validate a start request into a workflow_status row, then write it durably or in memory."""
+from exchange.workflows.engine.queues import DEFAULT_QUEUE, check_priority
+from exchange.workflows.engine.registry import WorkflowDef
+from exchange.workflows.engine.runner import status_log
+from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.statuses import ENQUEUED
+from exchange.workflows.store.store import NOTIFY_CHANNEL
+from exchange.workflows.util import ids
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+
+MAX_KEY_LENGTH = 200
+
+
+class UnknownWorkflow(WorkflowsError):
+    code = "UNKNOWN_WORKFLOW"
+
+
+class UnknownQueue(WorkflowsError):
+    code = "UNKNOWN_QUEUE"
+
+
+def find_definition(engine, name, use_database=True):
+    """The registered workflow, or (outside the gateway) the definition a gateway published to the database."""
+    definition = engine.registry.get(name)
+    if definition is None and use_database:
+        text = engine.store.definition("workflow_definitions", name)
+        if text:
+            definition = WorkflowDef.from_published(loads(text))
+    return definition
+
+
+def _optional_text(value, field):
+    if value is None:
+        return None
+    if not isinstance(value, string_types) or not value.strip() or len(value) > MAX_KEY_LENGTH:
+        raise InvalidArgument("%s must be a non-empty string of at most %d characters" % (field, MAX_KEY_LENGTH),
+                              field=field)
+    return value
+
+
+def resolve_inputs(definition, inputs, templates=None):
+    """inputs = {"resolved": {...}} or {"template": name, "overrides": {...}} or None -> (inputs object, params)."""
+    if inputs is None:
+        inputs = {}
+    inputs = to_json_native(inputs, "inputs")
+    if not isinstance(inputs, dict):
+        raise InvalidArgument("inputs must be an object like {\"resolved\": {...}}", field="inputs")
+    unknown = [k for k in inputs if k not in ("resolved", "template", "overrides")]
+    if unknown:
+        raise InvalidArgument("inputs has unknown keys %s: pass parameters as inputs={\"resolved\": {...}}"
+                              % ", ".join(sorted(unknown)), field="inputs.%s" % sorted(unknown)[0])
+    if "resolved" in inputs:
+        values = inputs["resolved"]
+        if not isinstance(values, dict):
+            raise InvalidArgument("inputs.resolved must be an object of parameter values", field="inputs.resolved")
+    else:
+        values = {}
+        template = inputs.get("template")
+        if template is not None:
+            found = (templates or {}).get(template)
+            if found is None:
+                found = definition.templates.get(template)
+            if found is None:
+                raise InvalidArgument("workflow %s has no parameter template %r" % (definition.name, template),
+                                      field="inputs.template")
+            values.update(found)
+        overrides = inputs.get("overrides") or {}
+        if not isinstance(overrides, dict):
+            raise InvalidArgument("inputs.overrides must be an object", field="inputs.overrides")
+        values.update(overrides)
+    params = definition.resolve(values)
+    stored = dict(inputs)
+    stored["resolved"] = params
+    return stored, params
+
+
+def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
+            deduplicationId=None, timeoutSeconds=None, applicationVersion=None, workflowId=None, createdBy=None,
+            use_database=True, templates=None):
+    """Validate a start request and return the workflow_status row to insert (nothing is written)."""
+    if not isinstance(workflowName, string_types) or not workflowName.strip():
+        raise InvalidArgument("workflowName is required", field="workflowName")
+    definition = find_definition(engine, workflowName, use_database)
+    if definition is None:
+        raise UnknownWorkflow("no workflow named %r is registered (see listWorkflows())" % workflowName,
+                              data={"workflowName": workflowName})
+    stored, _ = resolve_inputs(definition, inputs, templates)
+    queue_name = queueName if queueName is not None else (definition.queue or DEFAULT_QUEUE)
+    _optional_text(queue_name, "queueName")
+    if engine.queues.get(queue_name) is None and not engine.config.allow_undeclared_queues:
+        if not (use_database and engine.store.definition("queues", queue_name)):
+            raise UnknownQueue("queue %r is not declared (declareQueue) on this gateway" % queue_name,
+                               data={"queueName": queue_name})
+    if timeoutSeconds is not None:
+        if isinstance(timeoutSeconds, bool) or not isinstance(timeoutSeconds, (float,) + integer_types) \
+                or timeoutSeconds <= 0:
+            raise InvalidArgument("timeoutSeconds must be a positive number of seconds", field="timeoutSeconds")
+    if workflowId is not None:
+        wid = ids.normalize(workflowId)
+        if wid is None:
+            raise InvalidArgument("workflowId must be a UUID", field="workflowId")
+    else:
+        wid = ids.new_id()
+    if applicationVersion is not None and not isinstance(applicationVersion, string_types):
+        raise InvalidArgument("applicationVersion must be a string", field="applicationVersion")
+    now = now_ms()
+    return {
+        "workflow_uuid": wid,
+        "name": definition.name,
+        "status": ENQUEUED,
+        "phase": "IDLE",
+        "queue_name": queue_name,
+        "partition_key": _optional_text(partitionKey, "partitionKey"),
+        "priority": check_priority(priority),
+        "deduplication_id": _optional_text(deduplicationId, "deduplicationId"),
+        "inputs": dumps(stored),
+        "application_version": applicationVersion,
+        "created_by": createdBy,
+        "created_at": now,
+        "updated_at": now,
+        "timeout_ms": int(timeoutSeconds * 1000) if timeoutSeconds is not None else None,
+    }
+
+
+def insert(engine, row, retry_of=None, retry_from=None):
+    """Write a prepared row (with its ENQUEUED event and log entry, and a NOTIFY) in one round trip."""
+    if retry_of is not None:
+        row = dict(row)
+        row["retry_of"] = retry_of
+        row["retry_from"] = retry_from
+    now = row["created_at"]
+    for _ in range(3):
+        w = RunWrite(row["workflow_uuid"])
+        w.insert_row = row
+        w.events.append(("status", dumps(ENQUEUED), now))
+        w.add_log(status_log(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
+        if engine.store.dialect.supports_notify:
+            w.notify = (NOTIFY_CHANNEL, "start")
+        outcome, existing = engine.store.insert_run(w)
+        if outcome != "retry":
+            return outcome, existing
+    return "duplicate", None

@@ -1,0 +1,107 @@
+"""A host bundles what the engine needs from its runtime: database, kernel, logger, and whether it executes.
+
+    cpython_host(url)      tests and tools: psycopg / sqlite3, threading
+    standalone_host(url)   ./gateway run under Jython: JDBC, java.util.concurrent
+    console_host(url)      ./gateway console: same database access, never executes (like Ignition's script console)
+    ignition.ignition_host(...) lives in host/ignition.py (system.db, system.util.getGlobals)
+"""
+import logging
+import os
+import socket
+import threading
+import time
+
+from exchange.workflows.host import dburl
+
+
+class PyLogger(object):
+    """The logger interface every host provides: debug/info/warn/error taking one message string."""
+
+    def __init__(self, area):
+        self._log = logging.getLogger("exchange.workflows." + area)
+
+    def debug(self, message):
+        self._log.debug(message)
+
+    def info(self, message):
+        self._log.info(message)
+
+    def warn(self, message):
+        self._log.warning(message)
+
+    def error(self, message):
+        self._log.error(message)
+
+
+class Host(object):
+    def __init__(self, kind, db, kernel, executes, logger_factory=PyLogger, hostname=None, db_description=None):
+        self.kind = kind
+        self.db = db
+        self.db_description = db_description or db.dialect
+        self.kernel = kernel
+        self.executes = executes
+        self._logger_factory = logger_factory
+        self.hostname = hostname or socket.gethostname()
+        self.scope = "gateway" if executes else "client"
+
+    def logger(self, area):
+        return self._logger_factory(area)
+
+    def sleep(self, seconds):
+        time.sleep(seconds)
+
+    def start_thread(self, name, fn):
+        thread = threading.Thread(target=fn, name=name)
+        thread.daemon = True
+        thread.start()
+        return thread
+
+    def can_listen(self):
+        return self.db.dialect == "postgresql" and hasattr(self.db, "listen")
+
+    def close(self):
+        self.db.close()
+
+
+def _database(url, jython):
+    parsed = dburl.parse(url)
+    if jython:
+        from exchange.workflows.host.jdbc_db import JdbcDatabase
+
+        return JdbcDatabase(parsed), parsed.describe()
+    from exchange.workflows.host.dbapi_db import PostgresDatabase, SqliteDatabase
+
+    db = PostgresDatabase(parsed) if parsed.dialect == "postgresql" else SqliteDatabase(parsed)
+    return db, parsed.describe()
+
+
+def is_jython():
+    import sys
+
+    return sys.platform.startswith("java")
+
+
+def cpython_host(url, executes=True):
+    from exchange.workflows.host.kernel_py import PyKernel
+
+    db, description = _database(url, False)
+    return Host("cpython", db, PyKernel(), executes, db_description=description)
+
+
+def standalone_host(url, globals_map=None, executes=True, kind="standalone"):
+    from exchange.workflows.host.kernel_java import JavaKernel
+
+    db, description = _database(url, True)
+    return Host(kind, db, JavaKernel(globals_map if globals_map is not None else {}), executes,
+                db_description=description)
+
+
+def console_host(url):
+    """Writes rows only, like Ignition's script console: a running gateway executes them."""
+    if is_jython():
+        return standalone_host(url, executes=False, kind="console")
+    return cpython_host(url, executes=False)
+
+
+def default_db_url(root):
+    return os.environ.get("WORKFLOWS_DB") or "sqlite:" + os.path.join(root, "var", "workflows.db")

@@ -1,0 +1,272 @@
+"""Jython database adapter over plain JDBC (the standalone gateway).
+
+Mirrors dbapi_db: one autocommit java.sql.Connection per thread, prepared statements cached per connection,
+`transaction()` for a block, Java exceptions (java.sql.SQLException and any Throwable) turned into DatabaseError.
+"""
+import contextlib
+import os
+import threading
+
+from java.lang import Class, Long, Thread, Throwable
+from java.sql import DriverManager, Types
+from java.util import Properties
+
+from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.errors import DatabaseError
+
+_LONG_MIN = -(2 ** 63)
+_LONG_MAX = 2 ** 63 - 1
+
+
+class _Conn(object):
+    __slots__ = ("jdbc", "statements", "depth")
+
+    def __init__(self, jdbc):
+        self.jdbc = jdbc
+        self.statements = {}
+        self.depth = 0
+
+
+class JdbcDatabase(object):
+    def __init__(self, url):
+        self.dialect = url.dialect
+        self._url = url
+        self._local = threading.local()
+        self._all = []
+        self._lock = threading.Lock()
+        if url.dialect == "postgresql":
+            Class.forName("org.postgresql.Driver")
+        else:
+            Class.forName("org.sqlite.JDBC")
+            directory = os.path.dirname(url.path)
+            if directory and not os.path.isdir(directory):
+                os.makedirs(directory)
+
+    # -- connections -------------------------------------------------------------------------------------------
+
+    def _open(self):
+        props = Properties()
+        if self.dialect == "postgresql":
+            if self._url.user:
+                props.setProperty("user", self._url.user)
+            if self._url.password:
+                props.setProperty("password", self._url.password)
+            props.setProperty("connectTimeout", "5")
+            props.setProperty("ApplicationName", "exchange.workflows")
+        try:
+            jdbc = DriverManager.getConnection(self._url.jdbc_url(), props)
+            jdbc.setAutoCommit(True)
+            if self.dialect == "sqlite":
+                stmt = jdbc.createStatement()
+                try:
+                    stmt.execute("ATTACH DATABASE '%s' AS workflows" % self._url.path.replace("'", "''"))
+                    stmt.execute("PRAGMA busy_timeout = 30000")
+                    stmt.execute("PRAGMA workflows.journal_mode = WAL")
+                    stmt.execute("PRAGMA workflows.synchronous = NORMAL")
+                finally:
+                    stmt.close()
+        except Throwable as exc:
+            raise DatabaseError("cannot connect to %s: %s" % (self._url.describe(), exc.getMessage()), unavailable=True)
+        return _Conn(jdbc)
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _discard(self, conn):
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        try:
+            conn.jdbc.close()
+        except Throwable:
+            pass
+
+    def close(self):
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.jdbc.close()
+            except Throwable:
+                pass
+
+    # -- statements --------------------------------------------------------------------------------------------
+
+    def _prepared(self, conn, sql):
+        ps = conn.statements.get(sql)
+        if ps is None:
+            ps = conn.jdbc.prepareStatement(sql)
+            conn.statements[sql] = ps
+        return ps
+
+    def _bind(self, ps, params):
+        index = 1
+        for value in params:
+            if value is None:
+                ps.setNull(index, Types.NULL)
+            elif isinstance(value, bool):
+                ps.setInt(index, 1 if value else 0)
+            elif isinstance(value, integer_types):
+                if value < _LONG_MIN or value > _LONG_MAX:
+                    raise DatabaseError("integer parameter %d out of range" % value)
+                ps.setLong(index, Long(value))
+            elif isinstance(value, float):
+                ps.setDouble(index, value)
+            elif isinstance(value, string_types):
+                ps.setString(index, value)
+            else:
+                ps.setObject(index, value)
+            index += 1
+
+    def _run(self, sql, params, want_rows):
+        conn = self._conn()
+        try:
+            ps = self._prepared(conn, sql)
+            self._bind(ps, params)
+            has_rows = ps.execute()
+            if not want_rows:
+                if has_rows:
+                    rs = ps.getResultSet()
+                    count = 0
+                    while rs.next():
+                        count += 1
+                    rs.close()
+                    return count
+                return ps.getUpdateCount()
+            rows = []
+            if has_rows:
+                rs = ps.getResultSet()
+                width = rs.getMetaData().getColumnCount()
+                columns = range(1, width + 1)
+                while rs.next():
+                    rows.append(tuple([rs.getObject(i) for i in columns]))
+                rs.close()
+            return rows
+        except DatabaseError:
+            raise
+        except Throwable as exc:
+            raise self._translate(conn, exc)
+
+    def query(self, sql, params=()):
+        return self._run(sql, params, True)
+
+    def execute(self, sql, params=()):
+        return self._run(sql, params, False)
+
+    def execute_many(self, sql, rows):
+        conn = self._conn()
+        try:
+            ps = self._prepared(conn, sql)
+            for row in rows:
+                self._bind(ps, row)
+                ps.addBatch()
+            counts = ps.executeBatch()
+            return sum([c for c in counts if c > 0])
+        except Throwable as exc:
+            raise self._translate(conn, exc)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        conn = self._conn()
+        if conn.depth:
+            conn.depth += 1
+            try:
+                yield self
+            finally:
+                conn.depth -= 1
+            return
+        try:
+            if self.dialect == "sqlite":
+                # BEGIN IMMEDIATE takes the write lock up front, so a read-then-write block cannot deadlock
+                self._plain(conn, "BEGIN IMMEDIATE")
+            else:
+                conn.jdbc.setAutoCommit(False)
+        except Throwable as exc:
+            raise self._translate(conn, exc)
+        conn.depth = 1
+        try:
+            yield self
+        except BaseException:
+            conn.depth = 0
+            self._end(conn, commit=False)
+            raise
+        conn.depth = 0
+        self._end(conn, commit=True)
+
+    def _plain(self, conn, sql):
+        stmt = conn.jdbc.createStatement()
+        try:
+            stmt.execute(sql)
+        finally:
+            stmt.close()
+
+    def _end(self, conn, commit):
+        try:
+            if self.dialect == "sqlite":
+                self._plain(conn, "COMMIT" if commit else "ROLLBACK")
+            else:
+                if commit:
+                    conn.jdbc.commit()
+                else:
+                    conn.jdbc.rollback()
+                conn.jdbc.setAutoCommit(True)
+        except Throwable as exc:
+            error = self._translate(conn, exc)
+            if commit:
+                try:
+                    self._end(conn, commit=False)
+                except Exception:
+                    pass
+                raise error
+
+    def _translate(self, conn, exc):
+        state = exc.getSQLState() if hasattr(exc, "getSQLState") else None
+        message = exc.getMessage() or exc.toString()
+        closed = True
+        try:
+            closed = conn.jdbc.isClosed()
+        except Throwable:
+            pass
+        unavailable = closed or (state or "").startswith("08") or state in ("57P01", "57P02", "57P03") or (
+            "locked" in message or "SQLITE_BUSY" in message
+        )
+        if closed or (state or "").startswith("08") or state in ("57P01", "57P02", "57P03"):
+            self._discard(conn)
+        conflict = state == "23505" or ("UNIQUE constraint failed" in message)
+        return DatabaseError("%s: %s" % (exc.getClass().getSimpleName(), message), unavailable=unavailable,
+                             conflict=conflict, sqlstate=state)
+
+    # -- LISTEN / NOTIFY (PostgreSQL) ---------------------------------------------------------------------------
+
+    def listen(self, channel, on_payload, stop_event, timeout_s=1.0):
+        """Block on LISTEN until stop_event is set, calling on_payload(text) for each NOTIFY."""
+        from org.postgresql import PGConnection
+
+        while not stop_event.is_set():
+            try:
+                conn = self._open()
+            except DatabaseError:
+                stop_event.wait(1.0)
+                continue
+            try:
+                self._plain(conn, "LISTEN %s" % channel)
+                pg = conn.jdbc.unwrap(PGConnection)
+                while not stop_event.is_set() and not Thread.currentThread().isInterrupted():
+                    notes = pg.getNotifications(int(timeout_s * 1000))
+                    if notes:
+                        for note in notes:
+                            on_payload(note.getParameter())
+            except Throwable:
+                stop_event.wait(0.5)
+            finally:
+                try:
+                    conn.jdbc.close()
+                except Throwable:
+                    pass

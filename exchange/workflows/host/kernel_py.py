@@ -1,0 +1,209 @@
+"""The kernel for CPython hosts (tests and tools): threads and shared state as plain Python objects.
+
+It has the same interface as kernel_java.JavaKernel; see that module for what each piece is for.
+"""
+import threading
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+
+class _Set(object):
+    def __init__(self):
+        self._items = set()
+        self._lock = threading.Lock()
+
+    def add(self, item):
+        with self._lock:
+            self._items.add(item)
+
+    def take(self, item):
+        with self._lock:
+            if item in self._items:
+                self._items.discard(item)
+                return True
+            return False
+
+    def peek(self, item):
+        return item in self._items
+
+
+class _Map(object):
+    def __init__(self):
+        self._items = {}
+        self._lock = threading.Lock()
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+
+    def put_if_absent(self, key, value):
+        with self._lock:
+            if key in self._items:
+                return False
+            self._items[key] = value
+            return True
+
+    def remove(self, key):
+        with self._lock:
+            self._items.pop(key, None)
+
+    def contains(self, key):
+        return key in self._items
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def size(self):
+        return len(self._items)
+
+    def keys(self):
+        with self._lock:
+            return list(self._items)
+
+
+class _Queue(object):
+    def __init__(self):
+        self._items = deque()
+
+    def offer(self, item):
+        self._items.append(item)
+
+    def drain(self, limit):
+        out = []
+        while len(out) < limit:
+            try:
+                out.append(self._items.popleft())
+            except IndexError:
+                break
+        return out
+
+    def size(self):
+        return len(self._items)
+
+
+class _Loop(object):
+    """One daemon thread running a function every `delay_ms`, or sooner when woken."""
+
+    def __init__(self, name, fn, delay_ms):
+        self._fn = fn
+        self._delay = delay_ms / 1000.0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._soon = []
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name=name)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._wake.wait(self._delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            with self._lock:
+                soon, self._soon = self._soon, []
+            try:
+                if soon:
+                    for fn in soon:
+                        fn()
+                else:
+                    self._fn()
+            except Exception:
+                pass
+
+    def run_soon(self, fn):
+        with self._lock:
+            self._soon.append(fn)
+        self._wake.set()
+
+    def cancel(self):
+        self._stop.set()
+        self._wake.set()
+
+
+class PyKernel(object):
+    def __init__(self):
+        self.instance = str(uuid.uuid4())
+        self._generation = 0
+        self._gen_lock = threading.Lock()
+        self.hints = _Set()
+        self.active = _Map()
+        self.memory_queue = _Queue()
+        self._flags = {}
+        self._counters = {}
+        self._dispatch_lock = threading.Lock()
+        self._wake_pending = threading.Event()
+        self._workers = None
+        self._pool_size = 0
+        self._loop = None
+        self._soon_fn = None
+
+    def generation(self):
+        return self._generation
+
+    def new_generation(self):
+        with self._gen_lock:
+            self._generation += 1
+            return self._generation
+
+    def flag(self, name):
+        return bool(self._flags.get(name))
+
+    def set_flag(self, name, value):
+        self._flags[name] = bool(value)
+
+    def count(self, name, delta=1):
+        with self._gen_lock:
+            self._counters[name] = self._counters.get(name, 0) + delta
+            return self._counters[name]
+
+    def counters(self):
+        return dict(self._counters)
+
+    def try_dispatch_lock(self):
+        return self._dispatch_lock.acquire(False)
+
+    def release_dispatch_lock(self):
+        self._dispatch_lock.release()
+
+    def ensure_workers(self, size):
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(max_workers=size, thread_name_prefix="workflows-worker")
+            self._pool_size = size
+        return self._pool_size
+
+    def submit(self, fn):
+        self._workers.submit(fn)
+
+    def start_ticks(self, fn, delay_ms):
+        if self._loop is None:
+            self._loop = _Loop("workflows-dispatcher", fn, delay_ms)
+
+    def wake(self, fn):
+        """Run fn on the dispatcher thread soon; wakes pending at once coalesce into one run."""
+        if self._loop is None:
+            return False
+        if not self._wake_pending.is_set():
+            self._wake_pending.set()
+
+            def once():
+                self._wake_pending.clear()
+                fn()
+            self._loop.run_soon(once)
+        return True
+
+    def shutdown(self, wait_s):
+        if self._loop is not None:
+            self._loop.cancel()
+            self._loop.thread.join(wait_s)
+            self._loop = None
+        if self._workers is not None:
+            self._workers.shutdown(wait=False)
+            deadline = wait_s
+            import time
+            start = time.time()
+            while self.active.size() and time.time() - start < deadline:
+                time.sleep(0.02)
+            self._workers = None

@@ -1,0 +1,56 @@
+"""What differs between PostgreSQL and SQLite, and nothing else."""
+
+
+class PostgresDialect(object):
+    name = "postgresql"
+    serial_pk = "BIGSERIAL PRIMARY KEY"
+    supports_cte_dml = True
+    supports_notify = True
+
+    def create_schema(self):
+        return ["CREATE SCHEMA IF NOT EXISTS workflows"]
+
+    def create_index(self, name, table, columns, where=None, unique=False):
+        return "CREATE %sINDEX IF NOT EXISTS %s ON workflows.%s (%s)%s" % (
+            "UNIQUE " if unique else "", name, table, columns, (" WHERE " + where) if where else "")
+
+    def lock_sql(self):
+        """Serialises writers on one named resource for the rest of the transaction."""
+        return "SELECT pg_advisory_xact_lock(hashtext(?))"
+
+    def for_update(self):
+        return " FOR UPDATE"
+
+    def notify_sql(self):
+        return "SELECT pg_notify(?, ?)"
+
+
+class SqliteDialect(object):
+    name = "sqlite"
+    serial_pk = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    supports_cte_dml = False
+    supports_notify = False
+
+    def create_schema(self):
+        return []  # the data file is attached as `workflows` by the host adapter
+
+    def create_index(self, name, table, columns, where=None, unique=False):
+        return "CREATE %sINDEX IF NOT EXISTS workflows.%s ON %s (%s)%s" % (
+            "UNIQUE " if unique else "", name, table, columns, (" WHERE " + where) if where else "")
+
+    def lock_sql(self):
+        return None  # BEGIN IMMEDIATE already holds the database write lock
+
+    def for_update(self):
+        return ""
+
+    def notify_sql(self):
+        return None
+
+
+def for_name(name):
+    if name == "postgresql":
+        return PostgresDialect()
+    if name == "sqlite":
+        return SqliteDialect()
+    raise ValueError("unknown dialect %r" % name)

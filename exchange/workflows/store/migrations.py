@@ -1,0 +1,166 @@
+"""Versioned schema migrations, recorded in workflows.schema_migrations.
+
+A migration is (version, name, function(dialect) -> list of SQL). They run in order, each in its own transaction,
+under a lock so that several gateways starting at once apply each version exactly once. Never edit a released
+migration: append a new one.
+"""
+from exchange.workflows.store.statuses import DEDUP_ACTIVE, EXECUTING, PARTITION_HOLDING, sql_list
+
+
+def _v1_core(d):
+    bigint = "BIGINT"
+    stmts = [
+        """CREATE TABLE IF NOT EXISTS workflows.workflow_status (
+            workflow_uuid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            phase TEXT,
+            queue_name TEXT NOT NULL,
+            partition_key TEXT,
+            priority INTEGER NOT NULL DEFAULT 0,
+            deduplication_id TEXT,
+            inputs TEXT,
+            output TEXT,
+            error TEXT,
+            executor_id TEXT,
+            generation %(b)s,
+            application_version TEXT,
+            created_by TEXT,
+            created_at %(b)s NOT NULL,
+            updated_at %(b)s NOT NULL,
+            claimed_at %(b)s,
+            started_at %(b)s,
+            completed_at %(b)s,
+            timeout_ms %(b)s,
+            deadline_at %(b)s,
+            run_count INTEGER NOT NULL DEFAULT 0,
+            recovery_attempts INTEGER NOT NULL DEFAULT 0,
+            retry_of TEXT,
+            retry_from INTEGER
+        )""" % {"b": bigint},
+        d.create_index("ws_claim", "workflow_status", "queue_name, priority, created_at", "status = 'ENQUEUED'"),
+        d.create_index("ws_partition", "workflow_status", "queue_name, partition_key",
+                       "status IN %s AND partition_key IS NOT NULL" % sql_list(PARTITION_HOLDING)),
+        d.create_index("ws_executing", "workflow_status", "executor_id, queue_name",
+                       "status IN %s" % sql_list(EXECUTING)),
+        d.create_index("ws_held", "workflow_status", "deadline_at", "status = 'HELD'"),
+        d.create_index("ws_dedup", "workflow_status", "queue_name, deduplication_id",
+                       "deduplication_id IS NOT NULL AND status IN %s" % sql_list(DEDUP_ACTIVE), unique=True),
+        d.create_index("ws_created", "workflow_status", "created_at, workflow_uuid"),
+        d.create_index("ws_name_created", "workflow_status", "name, created_at, workflow_uuid"),
+        d.create_index("ws_status_created", "workflow_status", "status, created_at, workflow_uuid"),
+        d.create_index("ws_queue_created", "workflow_status", "queue_name, created_at, workflow_uuid"),
+        d.create_index("ws_partition_created", "workflow_status", "partition_key, created_at, workflow_uuid",
+                       "partition_key IS NOT NULL"),
+        d.create_index("ws_queue_claimed", "workflow_status", "queue_name, claimed_at", "claimed_at IS NOT NULL"),
+        d.create_index("ws_retry_of", "workflow_status", "retry_of", "retry_of IS NOT NULL"),
+        """CREATE TABLE IF NOT EXISTS workflows.operation_outputs (
+            workflow_uuid TEXT NOT NULL,
+            function_id INTEGER NOT NULL,
+            function_name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            output TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            started_at %(b)s,
+            completed_at %(b)s,
+            PRIMARY KEY (workflow_uuid, function_id)
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.workflow_events (
+            workflow_uuid TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            updated_at %(b)s NOT NULL,
+            PRIMARY KEY (workflow_uuid, key)
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.workflow_events_history (
+            id %(pk)s,
+            workflow_uuid TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            created_at %(b)s NOT NULL
+        )""" % {"b": bigint, "pk": d.serial_pk},
+        d.create_index("weh_run", "workflow_events_history", "workflow_uuid, id"),
+        """CREATE TABLE IF NOT EXISTS workflows.streams (
+            workflow_uuid TEXT NOT NULL,
+            key TEXT NOT NULL,
+            "offset" INTEGER NOT NULL,
+            value TEXT,
+            created_at %(b)s NOT NULL,
+            PRIMARY KEY (workflow_uuid, key, "offset")
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.workflow_commands (
+            id %(pk)s,
+            workflow_uuid TEXT NOT NULL,
+            cmd TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            payload TEXT,
+            actor TEXT NOT NULL,
+            actor_roles TEXT,
+            reason TEXT,
+            state TEXT NOT NULL,
+            outcome_reason TEXT,
+            received_at %(b)s NOT NULL,
+            decided_at %(b)s
+        )""" % {"b": bigint, "pk": d.serial_pk},
+        d.create_index("wc_run", "workflow_commands", "workflow_uuid, id"),
+        d.create_index("wc_pending", "workflow_commands", "workflow_uuid, id", "state = 'PENDING'"),
+        """CREATE TABLE IF NOT EXISTS workflows.notifications (
+            id %(pk)s,
+            destination_uuid TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            message TEXT,
+            created_at %(b)s NOT NULL,
+            consumed_at %(b)s
+        )""" % {"b": bigint, "pk": d.serial_pk},
+        d.create_index("nt_pending", "notifications", "destination_uuid, topic, id", "consumed_at IS NULL"),
+        """CREATE TABLE IF NOT EXISTS workflows.executors (
+            executor_id TEXT PRIMARY KEY,
+            instance TEXT NOT NULL,
+            host TEXT,
+            kind TEXT,
+            generation %(b)s NOT NULL DEFAULT 0,
+            workers INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            started_at %(b)s NOT NULL,
+            heartbeat_at %(b)s NOT NULL
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.workflow_definitions (
+            name TEXT PRIMARY KEY,
+            module TEXT,
+            description TEXT,
+            definition TEXT NOT NULL,
+            updated_at %(b)s NOT NULL,
+            updated_by TEXT
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.queues (
+            name TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,
+            updated_at %(b)s NOT NULL,
+            updated_by TEXT
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.param_templates (
+            workflow_name TEXT NOT NULL,
+            template_name TEXT NOT NULL,
+            params TEXT NOT NULL,
+            updated_at %(b)s NOT NULL,
+            updated_by TEXT,
+            PRIMARY KEY (workflow_name, template_name)
+        )""" % {"b": bigint},
+        """CREATE TABLE IF NOT EXISTS workflows.settings (
+            key TEXT PRIMARY KEY,
+            value TEXT,
+            updated_at %(b)s NOT NULL,
+            updated_by TEXT
+        )""" % {"b": bigint},
+    ]
+    return d.create_schema() + stmts
+
+
+MIGRATIONS = [
+    (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
+]
+
+LATEST = MIGRATIONS[-1][0]

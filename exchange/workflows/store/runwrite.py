@@ -1,0 +1,236 @@
+"""One guarded write of a run's state and everything that goes with it, in one database round trip.
+
+A RunWrite names a primary change (a status UPDATE with a guard, or a checkpoint INSERT) and the records that
+must exist if and only if that change happened: event values and their history, `log` stream entries, command
+outcomes. PostgreSQL runs it as a single statement of data-modifying CTEs; SQLite, which has no DML in CTEs and
+no network round trip, runs the same pieces as one transaction. This is how a step costs one statement.
+"""
+from exchange.workflows.store.statuses import CMD_PENDING, CMD_SUPERSEDED
+
+LOG_KEY = "log"
+
+
+class Raw(object):
+    """A SQL expression as an UPDATE value, e.g. Raw("run_count + 1") or Raw("COALESCE(started_at, ?)", [now])."""
+
+    def __init__(self, sql, params=()):
+        self.sql = sql
+        self.params = list(params)
+
+
+def _set_clause(sets):
+    pieces = []
+    params = []
+    for column, value in sets:
+        if isinstance(value, Raw):
+            pieces.append("%s = %s" % (column, value.sql))
+            params.extend(value.params)
+        else:
+            pieces.append("%s = ?" % column)
+            params.append(value)
+    return ", ".join(pieces), params
+
+
+class RunWrite(object):
+    def __init__(self, workflow_uuid):
+        self.workflow_uuid = workflow_uuid
+        self.insert_row = None  # dict of workflow_status columns for a new run
+        self.update_sets = None  # list of (column, value)
+        self.update_guard = None  # (sql, params) appended with AND
+        self.returning = None  # column names returned when the update matched
+        self.checkpoint = None  # dict of operation_outputs columns
+        self.events = []  # (key, value_json, ts)
+        self.streams = []  # (key, value_json, ts); offsets follow the last one of each key
+        self.outcomes = []  # (command_id, state, reason, ts)
+        self.supersede = None  # (reason, ts): every other PENDING command of the run
+        self.notify = None  # (channel, payload) sent when the primary change happened (PostgreSQL only)
+
+    def update(self, sets, guard_sql, guard_params=(), returning=None):
+        self.update_sets = list(sets)
+        self.update_guard = (guard_sql, tuple(guard_params))
+        self.returning = list(returning or [])
+        return self
+
+    def add_log(self, value_json, ts):
+        self.streams.append((LOG_KEY, value_json, ts))
+        return self
+
+    def primaries(self):
+        return len([p for p in (self.insert_row, self.update_sets, self.checkpoint) if p])
+
+
+class WriteResult(object):
+    def __init__(self, matched, row=None, log_written=0):
+        self.matched = matched
+        self.row = row
+        self.log_written = log_written
+
+
+_CP_COLUMNS = ("workflow_uuid", "function_id", "function_name", "kind", "status", "output", "error", "attempts",
+               "started_at", "completed_at")
+
+
+def _keys(entries):
+    keys = []
+    for entry in entries:
+        if entry[0] not in keys:
+            keys.append(entry[0])
+    return keys
+
+
+def _latest_per_key(events):
+    latest = {}
+    order = []
+    for key, value, ts in events:
+        if key not in latest:
+            order.append(key)
+        latest[key] = (key, value, ts)
+    return [latest[k] for k in order]
+
+
+def run_postgres(db, w):
+    """Compose the write as one statement: WITH p AS (primary), ... SELECT ..."""
+    parts = []
+    params = []
+    guard = ""
+    if w.primaries() > 1:
+        raise ValueError("a RunWrite has at most one primary change")
+    if w.insert_row:
+        columns = sorted(w.insert_row)
+        parts.append("p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING "
+                     "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns))))
+        params.extend([w.insert_row[c] for c in columns])
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    elif w.update_sets:
+        sets, set_params = _set_clause(w.update_sets)
+        returning = ", ".join(["workflow_uuid"] + w.returning)
+        parts.append("p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s)"
+                     % (sets, w.update_guard[0], returning))
+        params.extend(set_params)
+        params.append(w.workflow_uuid)
+        params.extend(w.update_guard[1])
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    elif w.checkpoint:
+        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) VALUES (%s) ON CONFLICT DO NOTHING "
+                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), ", ".join(["?"] * len(_CP_COLUMNS))))
+        params.extend([w.checkpoint.get(c) for c in _CP_COLUMNS])
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    if w.events:
+        latest = _latest_per_key(w.events)
+        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(latest))
+        parts.append("ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
+                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s "
+                     "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = EXCLUDED.value, "
+                     "updated_at = EXCLUDED.updated_at)" % (rows, guard))
+        params.append(w.workflow_uuid)
+        for key, value, ts in latest:
+            params.extend([key, value, ts])
+        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(w.events))
+        parts.append("eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s)" % (rows, guard))
+        params.append(w.workflow_uuid)
+        for key, value, ts in w.events:
+            params.extend([key, value, ts])
+    for number, key in enumerate(_keys(w.streams)):
+        values = [(v, t) for k, v, t in w.streams if k == key]
+        rows = ", ".join(["(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(values))
+        parts.append("s%d AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+                     "SELECT CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COALESCE(MAX(s.\"offset\"), -1) FROM "
+                     "workflows.streams s WHERE s.workflow_uuid = ? AND s.key = ?) + v.n, v.v, v.t FROM (VALUES %s) "
+                     "AS v(n, v, t)%s ON CONFLICT DO NOTHING RETURNING 1)" % (number, rows, guard))
+        params.extend([w.workflow_uuid, key, w.workflow_uuid, key])
+        for n, (value, ts) in enumerate(values):
+            params.extend([n + 1, value, ts])
+    handled = []
+    if w.outcomes:
+        rows = ", ".join(["(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(w.outcomes))
+        parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = v.s, outcome_reason = v.r, "
+                     "decided_at = v.t FROM (VALUES %s) AS v(id, s, r, t) WHERE c.id = v.id AND c.state = '%s'%s)"
+                     % (rows, CMD_PENDING, guard.replace(" WHERE", " AND")))
+        for cid, state, reason, ts in w.outcomes:
+            params.extend([cid, state, reason, ts])
+            handled.append(cid)
+    if w.supersede:
+        reason, ts = w.supersede
+        exclude = ""
+        if handled:
+            exclude = " AND c.id NOT IN (%s)" % ", ".join(["?"] * len(handled))
+        parts.append("ss AS (UPDATE workflows.workflow_commands c SET state = '%s', outcome_reason = ?, "
+                     "decided_at = ? WHERE c.workflow_uuid = ? AND c.state = '%s'%s%s)"
+                     % (CMD_SUPERSEDED, CMD_PENDING, exclude, guard.replace(" WHERE", " AND")))
+        params.extend([reason, ts, w.workflow_uuid])
+        params.extend(handled)
+    log_count = " + ".join(["(SELECT count(*) FROM s%d)" % n for n in range(len(_keys(w.streams)))]) or "0"
+    if w.notify:
+        parts.append("nt AS (SELECT pg_notify(?, ?) AS n%s)" % guard)
+        params.extend(list(w.notify))
+        log_count += " + (SELECT count(*) * 0 FROM nt)"
+    if w.update_sets:
+        tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in w.returning] or ["1"]), log_count)
+    elif w.checkpoint or w.insert_row:
+        tail = "SELECT (SELECT count(*) FROM p), %s" % log_count
+    else:
+        tail = "SELECT 1, %s" % log_count
+    sql = ("WITH " + ", ".join(parts) + " " + tail) if parts else tail
+    rows = db.query(sql, params)
+    if w.update_sets:
+        if not rows:
+            return WriteResult(False)
+        row = rows[0]
+        return WriteResult(True, dict(zip(w.returning, row[:-1])), int(row[-1]))
+    if w.checkpoint or w.insert_row:
+        return WriteResult(int(rows[0][0]) == 1, None, int(rows[0][1]))
+    return WriteResult(True, None, int(rows[0][1]))
+
+
+def run_sqlite(db, w):
+    """The same write as a transaction of plain statements (SQLite serialises writers, so offsets cannot race)."""
+    with db.transaction():
+        row = None
+        if w.insert_row:
+            columns = sorted(w.insert_row)
+            inserted = db.execute("INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING"
+                                  % (", ".join(columns), ", ".join(["?"] * len(columns))),
+                                  [w.insert_row[c] for c in columns])
+            if inserted != 1:
+                return WriteResult(False)
+        elif w.update_sets:
+            sets, set_params = _set_clause(w.update_sets)
+            returning = ", ".join(["workflow_uuid"] + w.returning)
+            found = db.query("UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s"
+                             % (sets, w.update_guard[0], returning),
+                             set_params + [w.workflow_uuid] + list(w.update_guard[1]))
+            if not found:
+                return WriteResult(False)
+            row = dict(zip(w.returning, found[0][1:]))
+        elif w.checkpoint:
+            inserted = db.execute("INSERT INTO workflows.operation_outputs (%s) VALUES (%s) ON CONFLICT DO NOTHING"
+                                  % (", ".join(_CP_COLUMNS), ", ".join(["?"] * len(_CP_COLUMNS))),
+                                  [w.checkpoint.get(c) for c in _CP_COLUMNS])
+            if inserted != 1:
+                return WriteResult(False)
+        for key, value, ts in _latest_per_key(w.events):
+            db.execute("INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = excluded.value, "
+                       "updated_at = excluded.updated_at", (w.workflow_uuid, key, value, ts))
+        for key, value, ts in w.events:
+            db.execute("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                       "VALUES (?, ?, ?, ?)", (w.workflow_uuid, key, value, ts))
+        for key, value, ts in w.streams:
+            db.execute("INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+                       "SELECT ?, ?, COALESCE(MAX(\"offset\"), -1) + 1, ?, ? FROM workflows.streams "
+                       "WHERE workflow_uuid = ? AND key = ?", (w.workflow_uuid, key, value, ts, w.workflow_uuid, key))
+        handled = []
+        for cid, state, reason, ts in w.outcomes:
+            db.execute("UPDATE workflows.workflow_commands SET state = ?, outcome_reason = ?, decided_at = ? "
+                       "WHERE id = ? AND state = '%s'" % CMD_PENDING, (state, reason, ts, cid))
+            handled.append(cid)
+        if w.supersede:
+            reason, ts = w.supersede
+            exclude = ""
+            if handled:
+                exclude = " AND id NOT IN (%s)" % ", ".join(["?"] * len(handled))
+            db.execute("UPDATE workflows.workflow_commands SET state = '%s', outcome_reason = ?, decided_at = ? "
+                       "WHERE workflow_uuid = ? AND state = '%s'%s" % (CMD_SUPERSEDED, CMD_PENDING, exclude),
+                       [reason, ts, w.workflow_uuid] + handled)
+        return WriteResult(True, row, len(w.streams))

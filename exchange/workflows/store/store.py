@@ -1,0 +1,490 @@
+"""The only place with SQL for the engine: one method per operation, `?` placeholders, dialect where they differ.
+
+Reads for the console live in `views.py`; the guarded multi-record write is composed in `runwrite.py`.
+"""
+from exchange.workflows.store import migrations, runwrite
+from exchange.workflows.store.dialect import for_name
+from exchange.workflows.store.runwrite import LOG_KEY
+from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, ENQUEUED, EXECUTING, PARTITION_HOLDING,
+                                               TERMINAL, sql_list)
+from exchange.workflows.util.errors import DatabaseError
+
+NOTIFY_CHANNEL = "exchange_workflows"
+
+RUN_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
+               "deduplication_id", "inputs", "output", "error", "executor_id", "generation", "application_version",
+               "created_by", "created_at", "updated_at", "claimed_at", "started_at", "completed_at", "timeout_ms",
+               "deadline_at", "run_count", "recovery_attempts", "retry_of", "retry_from")
+
+CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output", "error", "attempts",
+                      "started_at", "completed_at")
+
+COMMAND_COLUMNS = ("id", "workflow_uuid", "cmd", "topic", "payload", "actor", "actor_roles", "reason", "state",
+                   "outcome_reason", "received_at", "decided_at")
+
+_EXECUTING = sql_list(EXECUTING)
+_PARTITION_HOLDING = sql_list(PARTITION_HOLDING)
+_DEDUP_ACTIVE = sql_list(DEDUP_ACTIVE)
+_TERMINAL = sql_list(TERMINAL)
+_RUN_SELECT = ", ".join(RUN_COLUMNS)
+
+
+def _marks(n):
+    return ", ".join(["?"] * n)
+
+
+class Store(object):
+    def __init__(self, db):
+        self.db = db
+        self.dialect = for_name(db.dialect)
+        self._write = runwrite.run_postgres if self.dialect.supports_cte_dml else runwrite.run_sqlite
+
+    # -- schema -------------------------------------------------------------------------------------------------
+
+    def migrate(self, now):
+        """Apply every migration not yet recorded; returns the versions applied by this call."""
+        applied = []
+        with self.db.transaction():
+            self._lock("workflows.migrate")
+            for sql in self.dialect.create_schema():
+                self.db.execute(sql)
+            self.db.execute("CREATE TABLE IF NOT EXISTS workflows.schema_migrations (version INTEGER PRIMARY KEY, "
+                            "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+            done = set([int(r[0]) for r in self.db.query("SELECT version FROM workflows.schema_migrations")])
+            for version, name, build in migrations.MIGRATIONS:
+                if version in done:
+                    continue
+                for sql in build(self.dialect):
+                    self.db.execute(sql)
+                self.db.execute("INSERT INTO workflows.schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                (version, name, now))
+                applied.append(version)
+        return applied
+
+    def schema_version(self):
+        try:
+            rows = self.db.query("SELECT MAX(version) FROM workflows.schema_migrations")
+        except DatabaseError as exc:
+            if exc.unavailable:
+                raise
+            return 0
+        return int(rows[0][0] or 0)
+
+    def _lock(self, name):
+        sql = self.dialect.lock_sql()
+        if sql:
+            self.db.query(sql, (name,))
+
+    # -- the guarded write ----------------------------------------------------------------------------------------
+
+    def write(self, w):
+        """Run a RunWrite; stream entries that lost an offset race (PostgreSQL) are appended again one by one."""
+        result = self._write(self.db, w)
+        if result.matched and w.streams and result.log_written < len(w.streams):
+            for key, value, ts in w.streams:
+                if not self.db.query("SELECT 1 FROM workflows.streams WHERE workflow_uuid = ? AND key = ? AND "
+                                     "created_at = ? AND value = ?", (w.workflow_uuid, key, ts, value)):
+                    self.append_stream(w.workflow_uuid, key, value, ts)
+        return result
+
+    def notify(self, payload):
+        sql = self.dialect.notify_sql()
+        if sql:
+            self.db.query(sql, (NOTIFY_CHANNEL, payload))
+
+    # -- runs -----------------------------------------------------------------------------------------------------
+
+    def insert_run(self, w):
+        """Insert a new run (w.insert_row); returns ('inserted'|'exists'|'duplicate', workflow_uuid)."""
+        row = w.insert_row
+        if self._write(self.db, w).matched:
+            return "inserted", row["workflow_uuid"]
+        return self._why_not_inserted(row)
+
+    def _why_not_inserted(self, row):
+        found = self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE workflow_uuid = ?",
+                              (row["workflow_uuid"],))
+        if found:
+            return "exists", row["workflow_uuid"]
+        if row.get("deduplication_id") is not None:
+            found = self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE queue_name = ? AND "
+                                  "deduplication_id = ? AND status IN %s" % _DEDUP_ACTIVE,
+                                  (row["queue_name"], row["deduplication_id"]))
+            if found:
+                return "duplicate", found[0][0]
+        # the conflicting run finished between the insert and this look: try once more
+        return "retry", None
+
+    def insert_runs(self, rows, now):
+        """Batch-insert runs from the in-memory queue; returns [(workflow_uuid, outcome, existing_uuid)]."""
+        if not rows:
+            return []
+        results = []
+        columns = sorted(rows[0])
+        sql = "INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING RETURNING workflow_uuid" % (
+            ", ".join(columns), _marks(len(columns)))
+        inserted = set()
+        with self.db.transaction():
+            if self.dialect.supports_cte_dml and len(rows) > 1:
+                many = "INSERT INTO workflows.workflow_status (%s) VALUES %s ON CONFLICT DO NOTHING RETURNING workflow_uuid" % (
+                    ", ".join(columns), ", ".join(["(%s)" % _marks(len(columns))] * len(rows)))
+                params = []
+                for row in rows:
+                    params.extend([row[c] for c in columns])
+                inserted = set([r[0] for r in self.db.query(many, params)])
+            else:
+                for row in rows:
+                    for r in self.db.query(sql, [row[c] for c in columns]):
+                        inserted.add(r[0])
+            events = []
+            for row in rows:
+                if row["workflow_uuid"] in inserted:
+                    events.append(row)
+            self._creation_records(events, now)
+        for row in rows:
+            if row["workflow_uuid"] in inserted:
+                results.append((row["workflow_uuid"], "inserted", None))
+            else:
+                outcome, existing = self._why_not_inserted(row)
+                results.append((row["workflow_uuid"], outcome, existing))
+        return results
+
+    def _creation_records(self, rows, now):
+        if not rows:
+            return
+        from exchange.workflows.util.jsoncodec import dumps
+
+        ev = "INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?)"
+        hist = "INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) VALUES (?, ?, ?, ?)"
+        log = 'INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) VALUES (?, ?, 0, ?, ?)'
+        status = dumps(ENQUEUED)
+        self.db.execute_many(ev, [(r["workflow_uuid"], "status", status, now) for r in rows])
+        self.db.execute_many(hist, [(r["workflow_uuid"], "status", status, now) for r in rows])
+        self.db.execute_many(log, [(r["workflow_uuid"], LOG_KEY, dumps({"kind": "status", "status": ENQUEUED,
+                                                                          "by": r.get("created_by"), "at": now}), now)
+                                   for r in rows])
+
+    def get_run(self, workflow_uuid):
+        rows = self.db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid = ?" % _RUN_SELECT,
+                             (workflow_uuid,))
+        return dict(zip(RUN_COLUMNS, rows[0])) if rows else None
+
+    def load_checkpoints(self, workflow_uuid):
+        rows = self.db.query("SELECT %s FROM workflows.operation_outputs WHERE workflow_uuid = ? ORDER BY function_id"
+                             % ", ".join(CHECKPOINT_COLUMNS), (workflow_uuid,))
+        return [dict(zip(CHECKPOINT_COLUMNS, r)) for r in rows]
+
+    def get_checkpoint(self, workflow_uuid, function_id):
+        rows = self.db.query("SELECT %s FROM workflows.operation_outputs WHERE workflow_uuid = ? AND function_id = ?"
+                             % ", ".join(CHECKPOINT_COLUMNS), (workflow_uuid, function_id))
+        return dict(zip(CHECKPOINT_COLUMNS, rows[0])) if rows else None
+
+    def copy_checkpoints(self, source_uuid, target_uuid, before_function_id):
+        return self.db.execute(
+            "INSERT INTO workflows.operation_outputs (workflow_uuid, %s) SELECT ?, %s FROM workflows.operation_outputs "
+            "WHERE workflow_uuid = ? AND function_id < ?" % (", ".join(CHECKPOINT_COLUMNS), ", ".join(CHECKPOINT_COLUMNS)),
+            (target_uuid, source_uuid, before_function_id))
+
+    def append_stream(self, workflow_uuid, key, value, ts):
+        """Append one value at the next offset of (run, key); returns the offset."""
+        sql = ('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) '
+               'SELECT ?, ?, COALESCE(MAX("offset"), -1) + 1, ?, ? FROM workflows.streams WHERE workflow_uuid = ? '
+               'AND key = ? ON CONFLICT DO NOTHING RETURNING "offset"')
+        for _ in range(20):
+            rows = self.db.query(sql, (workflow_uuid, key, value, ts, workflow_uuid, key))
+            if rows:
+                return int(rows[0][0])
+        raise DatabaseError("could not append to stream %r of %s: offset contention" % (key, workflow_uuid))
+
+    def read_stream(self, workflow_uuid, key, after_offset=-1, limit=1000):
+        rows = self.db.query('SELECT "offset", value, created_at FROM workflows.streams WHERE workflow_uuid = ? '
+                             'AND key = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
+                             (workflow_uuid, key, after_offset, limit))
+        return [{"offset": int(r[0]), "value": r[1], "createdAt": r[2]} for r in rows]
+
+    def get_event(self, workflow_uuid, key):
+        rows = self.db.query("SELECT value, updated_at FROM workflows.workflow_events WHERE workflow_uuid = ? AND key = ?",
+                             (workflow_uuid, key))
+        return rows[0] if rows else None
+
+    # -- claims -----------------------------------------------------------------------------------------------------
+
+    def queues_with_work(self):
+        """Queue names that have ENQUEUED runs, and how many."""
+        rows = self.db.query("SELECT queue_name, count(*) FROM workflows.workflow_status WHERE status = 'ENQUEUED' "
+                             "GROUP BY queue_name")
+        return dict([(r[0], int(r[1])) for r in rows])
+
+    def claim_queue(self, queue_name, executor_id, generation, limit, now, concurrency=None, worker_concurrency=None,
+                    rate_limit=None, rate_period_ms=None, window=None):
+        """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order.
+
+        Honors the queue's global concurrency, this executor's worker concurrency, the rate limit and one executing
+        or held run per partition key. Claimers of one queue are serialised, so claims never exceed capacity.
+        """
+        if limit <= 0:
+            return []
+        with self.db.transaction():
+            self._lock("workflows.queue:" + queue_name)
+            if concurrency is not None or worker_concurrency is not None:
+                row = self.db.query(
+                    "SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = ? THEN 1 ELSE 0 END), 0) FROM "
+                    "workflows.workflow_status WHERE queue_name = ? AND status IN %s" % _EXECUTING,
+                    (executor_id, queue_name))[0]
+                if concurrency is not None:
+                    limit = min(limit, concurrency - int(row[0]))
+                if worker_concurrency is not None:
+                    limit = min(limit, worker_concurrency - int(row[1]))
+            if rate_limit is not None and limit > 0:
+                started = self.db.query("SELECT count(*) FROM workflows.workflow_status WHERE queue_name = ? AND "
+                                        "claimed_at >= ?", (queue_name, now - rate_period_ms))[0][0]
+                limit = min(limit, rate_limit - int(started))
+            if limit <= 0:
+                return []
+            window = window or max(4 * limit, 32)
+            candidates = self.db.query(
+                "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
+                "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
+                "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING,
+                (queue_name, window))
+            chosen = []
+            partitions = set()
+            for wid, partition in candidates:
+                if partition is not None:
+                    if partition in partitions:
+                        continue
+                    partitions.add(partition)
+                chosen.append(wid)
+                if len(chosen) >= limit:
+                    break
+            if not chosen:
+                return []
+            rows = self.db.query(
+                "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, "
+                "claimed_at = ?, updated_at = ? WHERE workflow_uuid IN (%s) AND status = 'ENQUEUED' "
+                "RETURNING workflow_uuid" % _marks(len(chosen)),
+                [executor_id, generation, now, now] + chosen)
+        claimed = set([r[0] for r in rows])
+        return [wid for wid in chosen if wid in claimed]
+
+    def claim_held_with_commands(self, executor_id, generation, limit, now, commands):
+        """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...)."""
+        if limit <= 0:
+            return []
+        found = self.db.query(
+            "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
+            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD' "
+            "LIMIT ?" % _marks(len(commands)), list(commands) + [limit])
+        if not found:
+            return []
+        wids = [r[0] for r in found]
+        rows = self.db.query(
+            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
+            "updated_at = ? WHERE workflow_uuid IN (%s) AND status = 'HELD' RETURNING workflow_uuid" % _marks(len(wids)),
+            [executor_id, generation, now, now] + wids)
+        return [r[0] for r in rows]
+
+    def executing_on(self, executor_id):
+        """(workflow_uuid, status) of every PENDING or RUNNING run assigned to this executor."""
+        return self.db.query("SELECT workflow_uuid, status FROM workflows.workflow_status WHERE executor_id = ? AND "
+                             "status IN %s" % _EXECUTING, (executor_id,))
+
+    def adopt(self, workflow_uuid, executor_id, generation, from_executor, now, recovery):
+        """Take over a PENDING/RUNNING run from `from_executor` (itself after a restart, or a dead gateway).
+
+        `recovery` counts the attempt. Returns (recovery_attempts, name), or None when someone else got there first.
+        """
+        rows = self.db.query(
+            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
+            "updated_at = ?, recovery_attempts = recovery_attempts + ? WHERE workflow_uuid = ? AND executor_id = ? AND "
+            "status IN %s RETURNING recovery_attempts, name" % _EXECUTING,
+            (executor_id, generation, now, now, 1 if recovery else 0, workflow_uuid, from_executor))
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
+    def orphans_of_dead_executors(self, executor_id, stale_before, limit):
+        """(workflow_uuid, executor_id) of PENDING/RUNNING runs whose executor's heartbeat is older than the lease."""
+        return self.db.query(
+            "SELECT s.workflow_uuid, s.executor_id FROM workflows.workflow_status s WHERE s.status IN %s AND "
+            "s.executor_id <> ? AND NOT EXISTS (SELECT 1 FROM workflows.executors e WHERE e.executor_id = s.executor_id "
+            "AND e.heartbeat_at >= ? AND e.state <> 'stopped') ORDER BY s.priority, s.created_at LIMIT ?" % _EXECUTING,
+            (executor_id, stale_before, limit))
+
+    # -- executors ----------------------------------------------------------------------------------------------------
+
+    def register_executor(self, executor_id, instance, host, kind, generation, workers, now, lease_ms):
+        """Upsert this executor's row; refuses when another live process holds the same id."""
+        with self.db.transaction():
+            rows = self.db.query("SELECT instance, heartbeat_at, state FROM workflows.executors WHERE executor_id = ?%s"
+                                 % self.dialect.for_update(), (executor_id,))
+            if rows and rows[0][0] != instance and rows[0][2] != "stopped" and int(rows[0][1]) >= now - lease_ms:
+                return False
+            if rows:
+                self.db.execute("UPDATE workflows.executors SET instance = ?, host = ?, kind = ?, generation = ?, "
+                                "workers = ?, active = 0, state = 'running', started_at = ?, heartbeat_at = ? "
+                                "WHERE executor_id = ?", (instance, host, kind, generation, workers, now, now, executor_id))
+            else:
+                self.db.execute("INSERT INTO workflows.executors (executor_id, instance, host, kind, generation, workers, "
+                                "active, state, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, 0, 'running', ?, ?)",
+                                (executor_id, instance, host, kind, generation, workers, now, now))
+        return True
+
+    def heartbeat(self, executor_id, instance, generation, active, state, now):
+        """Returns False when another process has taken this executor id over."""
+        return self.db.execute("UPDATE workflows.executors SET heartbeat_at = ?, generation = ?, active = ?, state = ? "
+                               "WHERE executor_id = ? AND instance = ?",
+                               (now, generation, active, state, executor_id, instance)) == 1
+
+    def mark_executor_stopped(self, executor_id, instance, now):
+        self.db.execute("UPDATE workflows.executors SET state = 'stopped', active = 0, heartbeat_at = ? WHERE "
+                        "executor_id = ? AND instance = ?", (now, executor_id, instance))
+
+    # -- commands -------------------------------------------------------------------------------------------------------
+
+    def submit_command(self, workflow_uuid, judge, now):
+        """Record a command under a lock on the run; `judge(run, pending)` decides and returns a CommandRecord.
+
+        The judge sees the run row (or None) and its pending commands in the order received, so a command is
+        judged against the state the run will be in once those have applied. Returns (record, run).
+        """
+        with self.db.transaction():
+            rows = self.db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid = ?%s"
+                                 % (_RUN_SELECT, self.dialect.for_update()), (workflow_uuid,))
+            run = dict(zip(RUN_COLUMNS, rows[0])) if rows else None
+            pending = self.pending_commands(workflow_uuid) if run else []
+            record = judge(run, pending)
+            if record is None:
+                return None, run
+            rows = self.db.query(
+                "INSERT INTO workflows.workflow_commands (workflow_uuid, cmd, topic, payload, actor, actor_roles, reason, "
+                "state, outcome_reason, received_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (workflow_uuid, record.cmd, record.topic, record.payload, record.actor, record.actor_roles,
+                 record.reason, record.state, record.outcome_reason, now, None if record.state == CMD_PENDING else now))
+            record.id = int(rows[0][0])
+            if record.then is not None:
+                record.then(record)
+        return record, run
+
+    def pending_commands(self, workflow_uuid):
+        rows = self.db.query("SELECT %s FROM workflows.workflow_commands WHERE workflow_uuid = ? AND state = 'PENDING' "
+                             "ORDER BY id" % ", ".join(COMMAND_COLUMNS), (workflow_uuid,))
+        return [dict(zip(COMMAND_COLUMNS, r)) for r in rows]
+
+    def runs_with_pending_commands(self, executor_id):
+        """Runs executing on this executor that have commands waiting (the per-tick safety net for hints)."""
+        rows = self.db.query(
+            "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
+            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND s.executor_id = ? AND s.status IN %s"
+            % _EXECUTING, (executor_id,))
+        return [r[0] for r in rows]
+
+    def deliver_command(self, command_id, now):
+        """Mark a command consumed by the workflow (recvCommand); False if it was no longer pending."""
+        return self.db.execute("UPDATE workflows.workflow_commands SET state = 'DELIVERED', decided_at = ?, "
+                               "outcome_reason = 'received by the workflow' WHERE id = ? AND state = 'PENDING'",
+                               (now, command_id)) == 1
+
+    def supersede_commands_of_finished_runs(self, now, limit=500):
+        """Safety net: a command that raced with the end of its run still gets an outcome."""
+        return self.db.execute(
+            "UPDATE workflows.workflow_commands SET state = 'SUPERSEDED', decided_at = ?, outcome_reason = "
+            "'the run had finished before the command could apply' WHERE state = 'PENDING' AND id IN (SELECT c.id FROM "
+            "workflows.workflow_commands c JOIN workflows.workflow_status s ON s.workflow_uuid = c.workflow_uuid "
+            "WHERE c.state = 'PENDING' AND s.status IN %s LIMIT ?)" % _TERMINAL, (now, limit))
+
+    def held_past_deadline(self, now, limit=100):
+        return [r[0] for r in self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE status = 'HELD' "
+                                            "AND deadline_at IS NOT NULL AND deadline_at < ? LIMIT ?", (now, limit))]
+
+    # -- messages (send / recv) -----------------------------------------------------------------------------------------
+
+    def send_message(self, destination_uuid, topic, message, now):
+        self.db.execute("INSERT INTO workflows.notifications (destination_uuid, topic, message, created_at) "
+                        "VALUES (?, ?, ?, ?)", (destination_uuid, topic, message, now))
+
+    def take_message(self, destination_uuid, topic, now):
+        """Consume the oldest unread message of a topic; returns its JSON text or None."""
+        for _ in range(5):
+            rows = self.db.query("SELECT id, message FROM workflows.notifications WHERE destination_uuid = ? AND "
+                                 "topic = ? AND consumed_at IS NULL ORDER BY id LIMIT 1", (destination_uuid, topic))
+            if not rows:
+                return None
+            if self.db.execute("UPDATE workflows.notifications SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL",
+                               (now, rows[0][0])) == 1:
+                return rows[0][1]
+        return None
+
+    # -- definitions, queues, settings, templates -------------------------------------------------------------------
+
+    def publish_definitions(self, table, items, by, now):
+        """Upsert name -> definition JSON rows into workflow_definitions or queues."""
+        if table not in ("workflow_definitions", "queues"):
+            raise ValueError(table)
+        extra = ", module, description" if table == "workflow_definitions" else ""
+        marks = "?, ?, ?, ?" + (", ?, ?" if extra else "")
+        sets = "definition = excluded.definition, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+        if extra:
+            sets += ", module = excluded.module, description = excluded.description"
+        sql = ("INSERT INTO workflows.%s (name, definition, updated_at, updated_by%s) VALUES (%s) "
+               "ON CONFLICT (name) DO UPDATE SET %s" % (table, extra, marks, sets))
+        rows = []
+        for item in items:
+            row = [item["name"], item["definition"], now, by]
+            if extra:
+                row.extend([item.get("module"), item.get("description")])
+            rows.append(row)
+        if rows:
+            self.db.execute_many(sql, rows)
+
+    def definitions(self, table):
+        if table not in ("workflow_definitions", "queues"):
+            raise ValueError(table)
+        return self.db.query("SELECT name, definition FROM workflows.%s ORDER BY name" % table)
+
+    def definition(self, table, name):
+        if table not in ("workflow_definitions", "queues"):
+            raise ValueError(table)
+        rows = self.db.query("SELECT definition FROM workflows.%s WHERE name = ?" % table, (name,))
+        return rows[0][0] if rows else None
+
+    def get_setting(self, key):
+        rows = self.db.query("SELECT value FROM workflows.settings WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def put_setting(self, key, value, by, now):
+        self.db.execute("INSERT INTO workflows.settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+                        "updated_by = excluded.updated_by", (key, value, now, by))
+
+    def templates(self, workflow_name):
+        return self.db.query("SELECT template_name, params, updated_at, updated_by FROM workflows.param_templates "
+                             "WHERE workflow_name = ? ORDER BY template_name", (workflow_name,))
+
+    def put_template(self, workflow_name, template_name, params, by, now):
+        self.db.execute("INSERT INTO workflows.param_templates (workflow_name, template_name, params, updated_at, "
+                        "updated_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow_name, template_name) DO UPDATE SET "
+                        "params = excluded.params, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                        (workflow_name, template_name, params, now, by))
+
+    def delete_template(self, workflow_name, template_name):
+        return self.db.execute("DELETE FROM workflows.param_templates WHERE workflow_name = ? AND template_name = ?",
+                               (workflow_name, template_name))
+
+    # -- retention --------------------------------------------------------------------------------------------------
+
+    def delete_finished_before(self, cutoff, limit):
+        """Delete up to `limit` terminal runs completed before `cutoff`, with everything recorded for them."""
+        with self.db.transaction():
+            wids = [r[0] for r in self.db.query(
+                "SELECT workflow_uuid FROM workflows.workflow_status WHERE status IN %s AND completed_at < ? "
+                "ORDER BY completed_at LIMIT ?" % _TERMINAL, (cutoff, limit))]
+            if not wids:
+                return 0
+            marks = _marks(len(wids))
+            for table in ("operation_outputs", "workflow_events", "workflow_events_history", "streams",
+                          "workflow_commands"):
+                self.db.execute("DELETE FROM workflows.%s WHERE workflow_uuid IN (%s)" % (table, marks), wids)
+            self.db.execute("DELETE FROM workflows.notifications WHERE destination_uuid IN (%s)" % marks, wids)
+            self.db.execute("DELETE FROM workflows.workflow_status WHERE workflow_uuid IN (%s)" % marks, wids)
+        return len(wids)
+

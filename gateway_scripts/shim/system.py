@@ -1,0 +1,1 @@
+"""Placeholder until the Ignition system fake lands."""

@@ -1,0 +1,149 @@
+"""The standalone gateway under Jython: `./gateway run` and `./gateway console FILE`.
+
+run      migrates the schema, loads the workflow modules, starts the worker pool, the fixed-delay dispatcher tick
+         (like an Ignition gateway timer event), the PostgreSQL listener and the operator console; Ctrl-C stops
+         claiming, lets running steps finish and hands their runs back for recovery.
+console  runs a Python 2 script the way Ignition's script console would: `exchange` and `system` are importable
+         and service calls only write rows; a running gateway executes them.
+"""
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for path in (ROOT, os.path.join(ROOT, "gateway_scripts", "shim")):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+DEMO_MODULES = ["exchange.workflows.demo.workflows"]
+
+
+def _options(argv, command):
+    parser = argparse.ArgumentParser(prog="./gateway " + command)
+    parser.add_argument("--db", default=None, help="postgresql://user@host:port/db or sqlite:PATH "
+                        "(default: $WORKFLOWS_DB or sqlite:var/workflows.db)")
+    parser.add_argument("--modules", default=os.environ.get("WORKFLOWS_MODULES", ""),
+                        help="comma-separated workflow modules to import besides the demo")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo workflows")
+    if command == "run":
+        parser.add_argument("--executor-id", default=os.environ.get("WORKFLOWS_EXECUTOR_ID"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKFLOWS_WORKERS", "8")))
+        parser.add_argument("--tick-ms", type=int, default=int(os.environ.get("WORKFLOWS_TICK_MS", "1000")))
+        parser.add_argument("--lease-ms", type=int, default=int(os.environ.get("WORKFLOWS_LEASE_MS", "30000")))
+        parser.add_argument("--max-recovery-attempts", type=int, default=10)
+        parser.add_argument("--allow-undeclared-queues", action="store_true")
+        parser.add_argument("--http", default=os.environ.get("WORKFLOWS_HTTP", "127.0.0.1:8088"),
+                            help="HOST:PORT of the operator console (default 127.0.0.1:8088)")
+        parser.add_argument("--no-http", action="store_true")
+        parser.add_argument("--auth-file", default=os.environ.get("WORKFLOWS_AUTH_FILE"),
+                            help="users and roles of the console (default var/console-users.json)")
+    else:
+        parser.add_argument("file", help="script to run, or - for stdin")
+    return parser.parse_args(argv)
+
+
+def _modules(opts):
+    names = [] if opts.no_demo else list(DEMO_MODULES)
+    names.extend([m.strip() for m in (opts.modules or "").split(",") if m.strip()])
+    return names
+
+
+def _db_url(opts):
+    from exchange.workflows.host import hosts
+
+    return opts.db or hosts.default_db_url(ROOT)
+
+
+def _configure_logging():
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(argv):
+    opts = _options(argv, "run")
+    _configure_logging()
+    from java.lang import Runtime, Thread
+
+    from exchange.workflows.engine.engine import Engine, EngineConfig
+    from exchange.workflows.host import hosts, runtime
+
+    url = _db_url(opts)
+    host = hosts.standalone_host(url, globals_map={})
+    config = EngineConfig(executor_id=opts.executor_id or "gateway-%s" % host.hostname, workers=opts.workers,
+                          tick_ms=opts.tick_ms, lease_ms=opts.lease_ms,
+                          max_recovery_attempts=opts.max_recovery_attempts,
+                          allow_undeclared_queues=opts.allow_undeclared_queues, modules=_modules(opts))
+    engine = runtime.install(Engine(host, config))
+    engine.start()
+    print("exchange.workflows gateway %s on %s: %d workers, tick %d ms, workflows: %s" % (
+        engine.executor_id, host.db_description, engine.pool_size, config.tick_ms, ", ".join(engine.registry.names())))
+    server = None
+    if not opts.no_http:
+        server = _start_console(opts, engine)
+    stopped = []
+
+    def shutdown():
+        if stopped:
+            return
+        stopped.append(True)
+        print("exchange.workflows: stopping (running steps finish, their runs are handed back)")
+        if server is not None:
+            server.stop()
+        engine.stop()
+        host.close()
+        print("exchange.workflows: stopped")
+
+    Runtime.getRuntime().addShutdownHook(Thread(shutdown))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        shutdown()
+
+
+def _start_console(opts, engine):
+    try:
+        from workflows_api import server
+    except ImportError:
+        return None
+    host_part, _, port = opts.http.rpartition(":")
+    return server.start(engine, host_part or "127.0.0.1", int(port), ROOT, opts.auth_file)
+
+
+def console(argv):
+    opts = _options(argv, "console")
+    from exchange.workflows.engine.engine import Engine, EngineConfig
+    from exchange.workflows.host import hosts, runtime
+
+    host = hosts.console_host(_db_url(opts))
+    engine = runtime.install(Engine(host, EngineConfig(modules=_modules(opts))))
+    engine.prepare()
+    import exchange.workflows.api.admin  # noqa: F401 - what the script console has at hand
+    import exchange.workflows.api.params  # noqa: F401
+    import exchange.workflows.api.service  # noqa: F401
+    import system
+
+    source = sys.stdin.read() if opts.file == "-" else open(opts.file).read()
+    namespace = {"__name__": "__main__", "exchange": sys.modules["exchange"], "system": system}
+    try:
+        code = compile(source, "<console>" if opts.file == "-" else opts.file, "exec")
+        exec(code, namespace)
+    finally:
+        host.close()
+
+
+def main(argv):
+    if not argv or argv[0] not in ("run", "console"):
+        sys.stderr.write("usage: standalone.py run|console ...\n")
+        return 2
+    if argv[0] == "run":
+        run(argv[1:])
+    else:
+        console(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
