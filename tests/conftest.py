@@ -1,0 +1,150 @@
+"""Shared fixtures: a real PostgreSQL database per test session, a fresh SQLite file per test, engines on either.
+
+PostgreSQL: 127.0.0.1:5432 (override with WORKFLOWS_TEST_PG=postgresql://user@host:port); a database named
+wf_test_<pid> is created for the session and dropped after it. Tables are emptied between tests.
+"""
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from exchange.workflows.engine.engine import Engine, EngineConfig  # noqa: E402
+from exchange.workflows.host import hosts, runtime  # noqa: E402
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+import workflows_for_tests  # noqa: E402,F401 - registers the t.* workflows
+
+PG_SERVER = os.environ.get("WORKFLOWS_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+TABLES = ("workflow_status", "operation_outputs", "workflow_events", "workflow_events_history", "streams",
+          "workflow_commands", "notifications", "executors", "workflow_definitions", "queues", "param_templates",
+          "settings")
+
+
+def _admin(sql):
+    import psycopg
+
+    with psycopg.connect(PG_SERVER + "/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    name = "wf_test_%d_%s" % (os.getpid(), uuid.uuid4().hex[:6])
+    _admin('CREATE DATABASE "%s"' % name)
+    url = "%s/%s" % (PG_SERVER, name)
+    yield url
+    _admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+
+def _clean_pg(url):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass('workflows.workflow_status')").fetchone()[0]
+        if exists:
+            conn.execute("TRUNCATE %s RESTART IDENTITY" % ", ".join("workflows." + t for t in TABLES))
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_url(request, tmp_path):
+    """A clean database of each kind: every test using it runs once on PostgreSQL and once on SQLite."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_database")
+        _clean_pg(url)
+        return url
+    return "sqlite:%s" % (tmp_path / "workflows.db")
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """A clean PostgreSQL database only (multi-process and NOTIFY tests)."""
+    _clean_pg(pg_database)
+    return pg_database
+
+
+class EngineFactory(object):
+    """Builds engines on one database; the first one built is installed as this interpreter's engine."""
+
+    def __init__(self, url):
+        self.url = url
+        self.engines = []
+
+    def __call__(self, executor_id=None, start=True, executes=True, **config):
+        config.setdefault("tick_ms", 50)
+        config.setdefault("workers", 4)
+        config.setdefault("lease_ms", 30000)
+        config.setdefault("shutdown_grace_s", 5.0)
+        host = hosts.cpython_host(self.url, executes=executes)
+        engine = Engine(host, EngineConfig(executor_id=executor_id or "test-%d" % len(self.engines), **config))
+        self.engines.append(engine)
+        if len(self.engines) == 1:
+            runtime.install(engine)
+        if start:
+            engine.start()
+        return engine
+
+    def close(self):
+        for engine in reversed(self.engines):
+            try:
+                if engine.started:
+                    engine.stop(grace_s=5.0)
+            finally:
+                engine.host.close()
+        runtime.uninstall()
+
+
+@pytest.fixture
+def make_engine(db_url):
+    factory = EngineFactory(db_url)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def engine(make_engine):
+    """A started engine (4 workers, 50 ms tick) installed for the api.service facade."""
+    return make_engine()
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, message))
+
+
+def wait_status(workflow_id, statuses=("SUCCESS", "ERROR", "CANCELLED", "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"),
+                timeout=15.0):
+    from exchange.workflows.api import service
+
+    if isinstance(statuses, str):
+        statuses = (statuses,)
+
+    def done():
+        resp = service.getWorkflow(workflowId=workflow_id)
+        return resp if resp["ok"] and resp["data"]["status"] in statuses else None
+    return wait_for(done, timeout, message="run %s to reach %s" % (workflow_id, "/".join(statuses)))["data"]
+
+
+def gateway_command(*args):
+    """The ./gateway command line (tests run what a user runs)."""
+    return [os.path.join(ROOT, "gateway")] + list(args)
+
+
+def run_gateway(args, timeout=120, env=None, input_text=None):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(gateway_command(*args), cwd=ROOT, env=full_env, input=input_text, capture_output=True,
+                          text=True, timeout=timeout)

@@ -1,0 +1,189 @@
+"""Workflows the tests start. Importing this module registers them (names start with "t.").
+
+Steps append a line "<workflow id> <step> <attempt>" to the file named by $WORKFLOWS_SIDE_CHANNEL (when set)
+so that tests can count real executions, even across processes that were killed.
+"""
+import os
+import threading
+import time
+
+from exchange.workflows.engine.context import getWorkflows
+from exchange.workflows.engine.decorators import step, workflow
+from exchange.workflows.engine.queues import declareQueue
+
+GATES = {}  # name -> threading.Event, for tests that hold a step open
+ATTEMPTS = {}
+_lock = threading.Lock()
+
+declareQueue("t.limited", concurrency=2)
+declareQueue("t.per_worker", workerConcurrency=1)
+declareQueue("t.rated", rateLimit=2, ratePeriodSeconds=1.0)
+
+
+def side(name):
+    path = os.environ.get("WORKFLOWS_SIDE_CHANNEL")
+    wid = getWorkflows().workflowId
+    if path:
+        with open(path, "a") as handle:
+            handle.write("%s %s %.3f\n" % (wid, name, time.time()))
+    with _lock:
+        ATTEMPTS[(wid, name)] = ATTEMPTS.get((wid, name), 0) + 1
+
+
+def executions(path):
+    counts = {}
+    if not os.path.exists(path):
+        return counts
+    with open(path) as handle:
+        for line in handle:
+            wid, name, _ = line.split()
+            counts[(wid, name)] = counts.get((wid, name), 0) + 1
+    return counts
+
+
+@step(name="count")
+def count_step(index, delay):
+    side("count-%d" % index)
+    if delay:
+        time.sleep(delay)
+    return index * 10
+
+
+@workflow(name="t.linear")
+def linear(steps=3, delay=0.0):
+    total = 0
+    for index in range(steps):
+        total += count_step(index, delay)
+    return total
+
+
+@step(name="gate")
+def gate_step(gate):
+    side("gate")
+    GATES.setdefault(gate, threading.Event()).wait(30)
+    return gate
+
+
+@workflow(name="t.gated")
+def gated(gate="g", after=2):
+    """count-0, then a step that waits on GATES[gate], then `after` more steps."""
+    count_step(0, 0)
+    gate_step(gate)
+    for index in range(after):
+        count_step(index + 1, 0)
+    return "done"
+
+
+@step(name="boom")
+def boom_step(message):
+    side("boom")
+    raise ValueError(message)
+
+
+@workflow(name="t.fails")
+def fails(message="broken valve"):
+    count_step(0, 0)
+    boom_step(message)
+    return "unreachable"
+
+
+@step(name="flaky", retries_allowed=True, max_attempts=3, interval_seconds=0.05, backoff_rate=2.0)
+def flaky_step(fail_times):
+    side("flaky")
+    wid = getWorkflows().workflowId
+    with _lock:
+        seen = ATTEMPTS.get((wid, "flaky"), 0)
+    if seen <= fail_times:
+        raise IOError("transient failure %d" % seen)
+    return seen
+
+
+@workflow(name="t.flaky")
+def flaky(fail_times=1):
+    return flaky_step(fail_times)
+
+
+@workflow(name="t.not_json")
+def not_json():
+    return {"when": object()}
+
+
+@step(name="bad_output")
+def bad_output_step():
+    return set([1, 2])
+
+
+@workflow(name="t.step_not_json")
+def step_not_json():
+    return bad_output_step()
+
+
+@workflow(name="t.records")
+def records(label="x"):
+    wf = getWorkflows()
+    wf.setEvent("stage", "start")
+    wf.writeStream("readings", {"v": 1})
+    count_step(0, 0)
+    wf.writeStream("readings", {"v": 2})
+    wf.progress("halfway", {"label": label})
+    wf.setEvent("stage", "end")
+    return label
+
+
+@workflow(name="t.slow")
+def slow(steps=20, delay=0.05):
+    for index in range(steps):
+        count_step(index, delay)
+    return steps
+
+
+@workflow(name="t.sleeper")
+def sleeper(seconds=0.5):
+    count_step(0, 0)
+    getWorkflows().sleep(seconds)
+    count_step(1, 0)
+    return "awake"
+
+
+@workflow(name="t.receiver", commands=["PING"])
+def receiver(wait=5.0):
+    command = getWorkflows().recvCommand(topic="cmd", timeoutSeconds=wait)
+    count_step(0, 0)
+    return command["cmd"] if command else None
+
+
+@workflow(name="t.listener")
+def listener(wait=5.0):
+    return getWorkflows().recv(topic="news", timeoutSeconds=wait)
+
+
+@workflow(name="t.typed", params={"mode": {"type": "str", "choices": ["AUTO", "MANUAL"]}})
+def typed(batch, size=10, ratio=0.5, enabled=True, mode="AUTO"):
+    return {"batch": batch, "size": size, "ratio": ratio, "enabled": enabled, "mode": mode}
+
+
+def _cleanup():
+    side("cleanup")
+    return "cleaned"
+
+
+@workflow(name="t.stoppable", on_stop=_cleanup)
+def stoppable(steps=40, delay=0.05):
+    for index in range(steps):
+        count_step(index, delay)
+    return steps
+
+
+@step(name="long_check")
+def long_check_step(seconds):
+    wf = getWorkflows()
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        wf.checkCancelled()
+        time.sleep(0.01)
+    return "finished"
+
+
+@workflow(name="t.long_step")
+def long_step(seconds=10.0):
+    return long_check_step(seconds)
