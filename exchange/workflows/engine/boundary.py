@@ -18,7 +18,7 @@ def at_boundary(ctx):
         ctx.check_commands = True
     if ctx.check_commands:
         ctx.check_commands = False
-        apply_commands(ctx, ctx.store.pending_commands(ctx.workflow_uuid))
+        apply_commands(ctx, ctx.retrying(ctx.store.pending_commands, ctx.workflow_uuid))
 
 
 def check_ending(ctx):
@@ -37,7 +37,7 @@ def check_inside_step(ctx):
     check_ending(ctx)
     if ctx.engine.kernel.hints.take(ctx.workflow_uuid):
         ctx.check_commands = True
-        for command in ctx.store.pending_commands(ctx.workflow_uuid):
+        for command in ctx.retrying(ctx.store.pending_commands, ctx.workflow_uuid):
             if command["cmd"] == policy.STOP:
                 raise StopSignal(command["reason"], command)
             if command["cmd"] == policy.CANCEL:

@@ -125,18 +125,25 @@ class RunContext(object):
         `same_as(store)` tells, after a retried write whose guard failed, whether our earlier attempt had in fact
         been committed (the response was lost), so a retry is never mistaken for a lost run.
         """
+        attempts = [0]
+
+        def attempt():
+            attempts[0] += 1
+            result = self.store.write(w)
+            if not result.matched and attempts[0] > 1 and same_as is not None and same_as(self.store):
+                result.matched = True
+            return result
+        return self.retrying(attempt)
+
+    def retrying(self, fn, *args):
+        """Call a store method, waiting out database outages (backoff up to 2 s) until it answers."""
         delay = 0.05
-        retried = False
         while True:
             try:
-                result = self.store.write(w)
-                if not result.matched and retried and same_as is not None and same_as(self.store):
-                    result.matched = True
-                return result
+                return fn(*args)
             except DatabaseError as exc:
                 if not exc.unavailable:
                     raise
-                retried = True
                 self.engine.note_db_outage(exc)
                 if self.engine.stopping():
                     raise HandBack("gateway stopping while the database is unreachable")
@@ -288,7 +295,7 @@ class WorkflowsHandle(object):
         text = dumps(to_json_native(message, "message"))
 
         def live(ctx, fid):
-            ctx.engine.store.send_message(destinationId, topic, text, now_ms())
+            ctx.retrying(ctx.engine.store.send_message, destinationId, topic, text, now_ms())
             if fid is not None:
                 ctx.record(fid, "send:%s" % topic, "send", STEP_SUCCESS, "null", None, 1, now_ms())
         return self._operation("send:%s" % topic, "send", live)
@@ -299,7 +306,7 @@ class WorkflowsHandle(object):
             deadline = time.time() + max(0, timeoutSeconds)
             started = now_ms()
             while True:
-                text = ctx.engine.store.take_message(ctx.workflow_uuid, topic, now_ms())
+                text = ctx.retrying(ctx.engine.store.take_message, ctx.workflow_uuid, topic, now_ms())
                 if text is not None or time.time() >= deadline:
                     break
                 ctx.wait(min(0.25, max(0.0, deadline - time.time())))
@@ -327,7 +334,8 @@ class WorkflowsHandle(object):
 
     def getEvent(self, workflowId, key):
         """Latest value of another run's event (None if unset)."""
-        row = self._ctx().engine.store.get_event(workflowId, key)
+        ctx = self._ctx()
+        row = ctx.retrying(ctx.engine.store.get_event, workflowId, key)
         return loads(row[0]) if row else None
 
 

@@ -59,6 +59,7 @@ class Dispatcher(object):
             self._tick(full, now)
             if self._backoff_ms:
                 self.log.info("database reachable again: dispatch resumed")
+                self.engine.note_db_back()
             self._backoff_ms = 0
         except DatabaseError as exc:
             if not exc.unavailable:
@@ -110,7 +111,13 @@ class Dispatcher(object):
 
         def run():
             runner.execute(workflow_uuid, generation, resumed)
-        self.kernel.submit(run)
+        try:
+            self.kernel.submit(run)
+        except:  # noqa: E722 - a rejected submit (pool shut down) is a Java exception under Jython
+            self.kernel.active.remove(workflow_uuid)
+            self.store.release_claim(workflow_uuid, engine.executor_id, now_ms(), "HELD" if resumed else "ENQUEUED")
+            self.log.warn("run %s could not be started here; its claim was released" % workflow_uuid)
+            return False
         return True
 
     # -- in-memory queue ----------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ class Runner(object):
         w.update(sets, "status = 'PENDING' AND executor_id = ?", [engine.executor_id], _BEGIN_RETURNING)
         w.events.append(("status", dumps(RUNNING), now))
         w.add_log(status_log(RUNNING, now, executor=engine.executor_id), now)
-        result = self._write_retrying(w)
+        result = self._retrying(self.store.write, w)
         if not result.matched:
             return None
         run = result.row
@@ -83,16 +83,16 @@ class Runner(object):
             run["phase"] = PHASE_HELD
         recorded = []
         if int(run["run_count"]) > 1 or run["retry_of"]:
-            recorded = self.store.load_checkpoints(workflow_uuid)
+            recorded = self._retrying(self.store.load_checkpoints, workflow_uuid)
         ctx = context.RunContext(engine, run, definition, recorded, generation)
         ctx.check_commands = resumed or int(run["run_count"]) > 1
         return ctx
 
-    def _write_retrying(self, w):
+    def _retrying(self, fn, *args):
         delay = 0.05
         while True:
             try:
-                return self.store.write(w)
+                return fn(*args)
             except DatabaseError as exc:
                 if not exc.unavailable or self.engine.stopping():
                     raise
@@ -122,6 +122,11 @@ class Runner(object):
             self.log.warn("run %s: %s" % (ctx.workflow_uuid, signal.reason))
         except KeyboardInterrupt:
             self._hand_back(ctx, HandBack("worker interrupted"))
+        except DatabaseError as exc:
+            if not exc.unavailable:
+                self._finish(ctx, ERROR, PHASE_ABORTED, error=context.describe_error(sys.exc_info()))
+            # otherwise the database went away under engine code: the run stays RUNNING here and is adopted
+            # again (from its checkpoints) once the database answers
         except:  # noqa: E722 - Python or Java exception from workflow code
             self._finish(ctx, ERROR, PHASE_ABORTED, error=context.describe_error(sys.exc_info()))
         else:

@@ -302,6 +302,13 @@ class Store(object):
             (executor_id, generation, now, now, 1 if recovery else 0, workflow_uuid, from_executor))
         return (int(rows[0][0]), rows[0][1]) if rows else None
 
+    def release_claim(self, workflow_uuid, executor_id, now, back_to="ENQUEUED"):
+        """Undo a claim that could not be started: back to ENQUEUED (or HELD) with the claim fields cleared."""
+        return self.db.execute("UPDATE workflows.workflow_status SET status = ?, executor_id = NULL, "
+                               "generation = NULL, claimed_at = NULL, updated_at = ? WHERE workflow_uuid = ? AND "
+                               "executor_id = ? AND status = 'PENDING'",
+                               (back_to, now, workflow_uuid, executor_id))
+
     def orphans_of_dead_executors(self, executor_id, stale_before, limit):
         """(workflow_uuid, executor_id) of PENDING/RUNNING runs whose executor's heartbeat is older than the lease."""
         return self.db.query(
