@@ -187,3 +187,25 @@ def long_check_step(seconds):
 @workflow(name="t.long_step")
 def long_step(seconds=10.0):
     return long_check_step(seconds)
+
+
+FIXED = set()
+
+
+@step(name="inspect")
+def inspect_step(unit):
+    side("inspect")
+    if unit not in FIXED:
+        raise RuntimeError("unit %s is jammed" % unit)
+    return "ok"
+
+
+@workflow(name="t.fixable", on_stop=_cleanup)
+def fixable(unit="U1", before=2, after=2):
+    """`before` steps, a step that fails until FIXED has the unit, then `after` steps."""
+    for index in range(before):
+        count_step(index, 0)
+    inspect_step(unit)
+    for index in range(after):
+        count_step(before + index, 0)
+    return "fixed"

@@ -174,6 +174,8 @@ class Runner(object):
         boundary.flush_carry(ctx)
         error = None
         if ctx.definition is not None and ctx.definition.on_stop is not None:
+            # the cleanup step goes after everything recorded, even when the STOP came before the replay caught up
+            ctx.function_id = max([ctx.function_id] + list(ctx.recorded))
             try:
                 call_step(StepDef("on_stop", ctx.definition.on_stop), (), {})
             except HandBack as back:
