@@ -26,6 +26,8 @@ def _options(argv, command):
     parser.add_argument("--modules", default=os.environ.get("WORKFLOWS_MODULES", ""),
                         help="comma-separated workflow modules to import besides the demo")
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo workflows")
+    parser.add_argument("--pythonpath", default=os.environ.get("WORKFLOWS_PYTHONPATH", ""),
+                        help="extra directories (separated by %s) to import workflow modules from" % os.pathsep)
     if command == "run":
         parser.add_argument("--executor-id", default=os.environ.get("WORKFLOWS_EXECUTOR_ID"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKFLOWS_WORKERS", "8")))
@@ -44,6 +46,8 @@ def _options(argv, command):
 
 
 def _modules(opts):
+    for directory in reversed([d for d in (opts.pythonpath or "").split(os.pathsep) if d]):
+        sys.path.insert(0, os.path.abspath(directory))
     names = [] if opts.no_demo else list(DEMO_MODULES)
     names.extend([m.strip() for m in (opts.modules or "").split(",") if m.strip()])
     return names
