@@ -99,12 +99,23 @@ def run(argv):
         host.close()
         print("exchange.workflows: stopped")
 
+    # Ctrl-C and SIGTERM stop cleanly and exit 0; the shutdown hook covers anything else that ends the JVM
     Runtime.getRuntime().addShutdownHook(Thread(shutdown))
+    requested = []
     try:
-        while True:
-            time.sleep(3600)
+        import signal
+
+        for name in ("SIGINT", "SIGTERM"):
+            signal.signal(getattr(signal, name), lambda signum, frame: requested.append(signum))
+    except (ImportError, ValueError, AttributeError):
+        pass
+    try:
+        while not requested:
+            time.sleep(0.2)
     except KeyboardInterrupt:
-        shutdown()
+        pass
+    shutdown()
+    sys.exit(0)
 
 
 def _start_console(opts, engine):

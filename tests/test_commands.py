@@ -112,8 +112,8 @@ def test_two_hundred_held_runs_do_not_block_new_work_on_four_threads(make_engine
     engine.kernel.set_flag("draining", True)
     queued = [start("t.linear", steps=2) for _ in range(196)]
     for wid in queued:
-        assert service.sendCommand(workflowId=wid, cmd="HOLD")["message"].startswith("HOLD applied at once")
-    engine.kernel.set_flag("draining", False)
+        assert service.sendCommand(workflowId=wid, cmd="HOLD")["code"] == "COMMAND_ACCEPTED"
+    engine.kernel.set_flag("draining", False)  # each starts, parks at its first boundary and frees its thread
     wait_for(lambda: len(service.listRuns(status="HELD", limit=500)["data"]["runs"]) == 200, timeout=30,
              message="200 held runs")
     assert engine.kernel.active.size() == 0
@@ -243,15 +243,33 @@ def test_check_cancelled_lets_a_long_step_stop_at_a_safe_point(engine):
     assert interrupted["name"] == "long_check" and interrupted["status"] == "CANCELLED"
 
 
-def test_a_queued_run_can_be_held_then_resumed(engine):
+def test_a_queued_run_held_parks_before_its_first_step_and_resumes(engine):
     engine.kernel.set_flag("draining", True)
     wid = start("t.linear", steps=2)
-    assert service.sendCommand(workflowId=wid, cmd="HOLD")["message"].startswith("HOLD applied at once")
+    assert service.sendCommand(workflowId=wid, cmd="HOLD")["code"] == "COMMAND_ACCEPTED"
+    assert service.getWorkflow(workflowId=wid)["data"]["status"] == "ENQUEUED"
     engine.kernel.set_flag("draining", False)
-    time.sleep(0.3)
-    assert service.getWorkflow(workflowId=wid)["data"]["status"] == "HELD"
+    wait_status(wid, "HELD")
+    assert steps_of(wid) == []
+    assert phases(wid) == ["RUNNING", "HOLDING", "HELD"]
     assert service.resume(workflowId=wid)["ok"]
     assert wait_status(wid)["status"] == "SUCCESS"
+
+
+def test_stop_of_a_queued_run_applies_at_once_unless_commands_are_pending(engine):
+    engine.kernel.set_flag("draining", True)
+    alone = start("t.linear", steps=2)
+    resp = service.sendCommand(workflowId=alone, cmd="STOP")
+    assert resp["ok"] and "at once" in resp["message"]
+    assert service.getWorkflow(workflowId=alone)["data"]["status"] == "STOPPED"
+    ordered = start("t.stoppable", steps=2)
+    for cmd in ("HOLD", "RESUME", "STOP"):
+        assert service.sendCommand(workflowId=ordered, cmd=cmd)["code"] == "COMMAND_ACCEPTED"
+    assert service.getWorkflow(workflowId=ordered)["data"]["status"] == "ENQUEUED"
+    engine.kernel.set_flag("draining", False)
+    assert wait_status(ordered)["status"] == "STOPPED"
+    assert phases(ordered) == ["RUNNING", "HOLDING", "HELD", "RESUMING", "RUNNING", "STOPPING", "STOPPED"]
+    assert steps_of(ordered)[0]["name"] == "on_stop"
 
 
 def test_retry_continues_a_failed_run_without_repeating_completed_steps(engine):

@@ -5,8 +5,8 @@ from exchange.workflows.engine.runner import status_log
 from exchange.workflows.engine.starts import insert
 from exchange.workflows.store.runwrite import RunWrite
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
-                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, PHASE_HELD,
-                                               PHASE_HOLDING, PHASE_STOPPED, STEP_SUCCESS, STOPPED)
+                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, PHASE_STOPPED,
+                                               STEP_SUCCESS, STOPPED)
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -70,7 +70,7 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
         if verdict.state != CMD_PENDING:
             record.then = lambda r: store.append_stream(wid, "log", command_log(_as_row(r, wid), r.state,
                                                                                  r.outcome_reason), now_ms())
-        elif run["status"] in (ENQUEUED, HELD) and _applies_at_once(cmd, run["status"]):
+        elif _applies_at_once(cmd, run["status"], pending):
             record.state = CMD_APPLIED
             record.outcome_reason = "applied at once: the run was %s" % run["status"]
             record.applied_at_once = True
@@ -89,10 +89,13 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
     return record, run
 
 
-def _applies_at_once(cmd, status):
-    if status == ENQUEUED:
-        return cmd in (policy.STOP, policy.HOLD, policy.CANCEL)
-    return status == HELD and cmd == policy.CANCEL
+def _applies_at_once(cmd, status, pending):
+    """A run no executor holds takes a cancel at once (queued or held), and a STOP at once when queued with no
+    other command before it. Everything else waits for a step boundary, so commands keep their order and a held
+    run's STOP runs its on_stop cleanup."""
+    if cmd == policy.CANCEL:
+        return status in (ENQUEUED, HELD)
+    return cmd == policy.STOP and status == ENQUEUED and not pending
 
 
 def _as_row(record, wid):
@@ -107,11 +110,7 @@ def _apply_at_once(store, record, run):
     w = RunWrite(wid)
     log_row = _as_row(record, wid)
     w.add_log(command_log(log_row, CMD_APPLIED, record.outcome_reason, now), now)
-    if record.cmd == policy.HOLD:
-        sets = [("status", HELD), ("phase", PHASE_HELD)]
-        phases = [PHASE_HOLDING, PHASE_HELD]
-        status = HELD
-    elif record.cmd == policy.STOP:
+    if record.cmd == policy.STOP:
         sets = [("status", STOPPED), ("phase", PHASE_STOPPED), ("completed_at", now)]
         phases = [PHASE_STOPPED]
         status = STOPPED
@@ -122,13 +121,12 @@ def _apply_at_once(store, record, run):
         phases = [PHASE_ABORTED]
         status = CANCELLED
     w.update(sets + [("updated_at", now)], "status = ?", [run["status"]])
+    w.supersede = ("the run ended (%s)" % status, now)
     for phase in phases:
         w.events.append(("phase", dumps(phase), now))
         w.add_log(dumps({"kind": "phase", "phase": phase, "at": now}), now)
     w.events.append(("status", dumps(status), now))
     w.add_log(status_log(status, now, reason=record.outcome_reason), now)
-    if status != HELD:
-        w.supersede = ("the run ended (%s)" % status, now)
     store.write(w)
 
 

@@ -3,7 +3,7 @@
 | command | allowed while (after pending commands)   | applied by                            | default roles              |
 |---------|------------------------------------------|---------------------------------------|----------------------------|
 | STOP    | ENQUEUED, PENDING, RUNNING, HELD         | next step boundary (queued: at once)  | supervisor, admin          |
-| HOLD    | ENQUEUED, PENDING, RUNNING               | next step boundary (queued: at once)  | operator, supervisor, admin|
+| HOLD    | ENQUEUED, PENDING, RUNNING               | next step boundary (queued: its first)| operator, supervisor, admin|
 | RESUME  | HELD                                     | a gateway picks the held run up       | operator, supervisor, admin|
 | RESET   | PENDING, RUNNING, HELD                   | delivered to the workflow (recvCommand)| operator, supervisor, admin|
 | CANCEL  | ENQUEUED, PENDING, RUNNING, HELD         | next boundary (queued/held: at once)  | supervisor, admin          |
