@@ -181,6 +181,19 @@ class RunContext(object):
         self.recorded[function_id] = w.checkpoint
         return completed
 
+    def record_step(self, function_id, name, status, output_json, error_json, attempts, started_at, log_started):
+        """A step's checkpoint in one round trip (store.record_step); records queued by a boundary go first."""
+        if self.carry.events or self.carry.streams or self.carry.outcomes:
+            boundary.flush_carry(self)
+        completed = now_ms()
+        rec = {"function_id": function_id, "function_name": name, "kind": "step", "status": status,
+               "output": output_json, "error": error_json, "attempts": attempts, "started_at": started_at,
+               "completed_at": completed}
+        if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
+                             error_json, attempts, started_at, completed, log_started):
+            raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
+        self.recorded[function_id] = rec
+
     # -- boundaries -------------------------------------------------------------------------------------------------
 
     def boundary(self):

@@ -35,12 +35,6 @@ def call_step(step, args, kwargs):
     return _execute(ctx, step, fid, args, kwargs)
 
 
-def _step_log(event, step, fid, at, **extra):
-    entry = {"kind": "step", "event": event, "step": step.name, "functionId": fid, "at": at}
-    entry.update(extra)
-    return dumps(entry)
-
-
 def step_started_entry(started):
     """The 'started' log entry of ctx.step_started = [function_id, name, started_at, logged]."""
     return dumps({"kind": "step", "event": "started", "step": started[1], "functionId": started[0], "at": started[2]})
@@ -92,19 +86,15 @@ def _retry_log(ctx, step, fid, attempts, error, delay):
     from exchange.workflows.store.runwrite import RunWrite
 
     now = now_ms()
-    return RunWrite(ctx.workflow_uuid).add_log(_step_log("retrying", step, fid, now, attempt=attempts,
-                                                         error=error["type"] + ": " + error["message"],
-                                                         delaySeconds=delay), now)
+    entry = {"kind": "step", "event": "retrying", "step": step.name, "functionId": fid, "at": now, "attempt": attempts,
+             "error": error["type"] + ": " + error["message"], "delaySeconds": delay}
+    return RunWrite(ctx.workflow_uuid).add_log(dumps(entry), now)
 
 
 def _record(ctx, step, fid, status, output_json, error, attempts, started):
     with ctx.lock:
         running = ctx.step_started
         ctx.step_started = None
-    finished = now_ms()
-    log = []
-    if running is None or not running[3]:
-        log.append(step_started_entry([fid, step.name, started, False]))
-    log.append(_step_log("finished", step, fid, finished, status=status, attempts=attempts,
-                         durationMs=finished - started))
-    ctx.record(fid, step.name, "step", status, output_json, dumps(error) if error else None, attempts, started, log=log)
+    log_started = running is None or not running[3]
+    ctx.record_step(fid, step.name, status, output_json, dumps(error) if error else None, attempts, started,
+                    log_started)

@@ -7,7 +7,7 @@ import contextlib
 import os
 import threading
 
-from java.lang import Class, Long, Thread, Throwable
+from java.lang import Class, Thread, Throwable
 from java.sql import DriverManager, Types
 from java.util import Properties
 
@@ -16,6 +16,9 @@ from exchange.workflows.util.errors import DatabaseError
 
 _LONG_MIN = -(2 ** 63)
 _LONG_MAX = 2 ** 63 - 1
+_TEXT = frozenset(string_types)
+_INTEGER = frozenset(integer_types)
+_NULL = Types.NULL
 
 
 class _Conn(object):
@@ -109,18 +112,23 @@ class JdbcDatabase(object):
     def _bind(self, ps, params):
         index = 1
         for value in params:
-            if value is None:
-                ps.setNull(index, Types.NULL)
-            elif isinstance(value, bool):
+            kind = type(value)
+            if kind in _TEXT:
+                ps.setString(index, value)
+            elif value is None:
+                ps.setNull(index, _NULL)
+            elif kind is bool:
                 ps.setInt(index, 1 if value else 0)
-            elif isinstance(value, integer_types):
+            elif kind in _INTEGER:
                 if value < _LONG_MIN or value > _LONG_MAX:
                     raise DatabaseError("integer parameter %d out of range" % value)
-                ps.setLong(index, Long(value))
-            elif isinstance(value, float):
+                ps.setLong(index, value)
+            elif kind is float:
                 ps.setDouble(index, value)
             elif isinstance(value, string_types):
                 ps.setString(index, value)
+            elif isinstance(value, integer_types):
+                ps.setLong(index, value)
             else:
                 ps.setObject(index, value)
             index += 1
