@@ -1,0 +1,308 @@
+"""The JSON API under /api: each route calls one exchange.workflows.api facade and answers its envelope.
+
+Answers are the facade's envelope {"ok", "code", "message", "data", "meta"}; the HTTP status follows the code
+(see STATUS_BY_CODE). Commands and starts carry the signed-in user as the actor, so the engine records who did
+it and applies the command role table itself. docs/console.md lists every route.
+"""
+import re
+
+from exchange.workflows.api import admin, params, service
+from exchange.workflows.engine import commands, policy, starts
+from exchange.workflows.host import runtime
+from exchange.workflows.util.envelope import failure, guarded, success
+
+UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+BUTTONS = (policy.HOLD, policy.RESUME, policy.STOP, policy.RESET, policy.CANCEL)
+RUN_STATUSES = ("ENQUEUED", "PENDING", "RUNNING", "HELD", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
+                "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+STATUS_BY_CODE = {
+    "INVALID_ARGUMENT": 400, "BAD_REQUEST": 400, "UNKNOWN_WORKFLOW": 400, "UNKNOWN_QUEUE": 400,
+    "UNAUTHENTICATED": 401, "LOGIN_FAILED": 401,
+    "FORBIDDEN": 403, "COMMAND_FORBIDDEN": 403, "CSRF_FAILED": 403,
+    "NOT_FOUND": 404, "ROUTE_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "COMMAND_REJECTED": 409, "WORKFLOW_DUPLICATE": 409, "RETRY_FAILED": 409, "NOT_GATEWAY_SCOPE": 409,
+    "TOO_MANY_ATTEMPTS": 429,
+    "INTERNAL_ERROR": 500, "DB_ERROR": 500, "MODULE_IMPORT_FAILED": 500,
+    "DB_UNAVAILABLE": 503, "NOT_CONFIGURED": 503,
+}
+
+
+def http_status(envelope):
+    if envelope.get("ok"):
+        return 200
+    return STATUS_BY_CODE.get(envelope.get("code"), 400)
+
+
+class Call(object):
+    """One API call: the request, the signed-in caller, the path groups, and the parsed JSON body."""
+
+    def __init__(self, request, caller, groups):
+        self.request = request
+        self.caller = caller
+        self.groups = groups
+        self._body = None
+
+    def body(self):
+        if self._body is None:
+            self._body = self.request.json()
+        return self._body
+
+    def arg(self, name, default=None):
+        return self.request.param(name, default)
+
+
+def forbidden(message):
+    return failure("FORBIDDEN", message)
+
+
+# -- workflows and templates ------------------------------------------------------------------------------------
+def list_workflows(call):
+    return service.listWorkflows()
+
+
+def list_templates(call):
+    return params.listTemplates(workflowName=call.arg("workflowName"))
+
+
+# -- runs ---------------------------------------------------------------------------------------------------------
+def list_runs(call):
+    statuses = []
+    for value in call.request.param_list("status"):
+        statuses.extend([s.strip().upper() for s in value.split(",") if s.strip()])
+    return service.listRuns(workflowName=call.arg("workflowName") or None, status=statuses or None,
+                            queueName=call.arg("queueName") or None, partitionKey=call.arg("partitionKey") or None,
+                            createdFrom=call.arg("createdFrom") or None, createdTo=call.arg("createdTo") or None,
+                            limit=call.arg("limit") or 50, cursor=call.arg("cursor") or None)
+
+
+START_FIELDS = ("workflowName", "inputs", "queueName", "partitionKey", "priority", "deduplicationId",
+                "timeoutSeconds", "applicationVersion")
+
+
+def start_run(call):
+    if not call.caller.can_start():
+        return forbidden("starting runs needs the operator, supervisor or admin role")
+    body = call.body()
+    unknown = sorted([k for k in body if k not in START_FIELDS])
+    if unknown:
+        return failure("INVALID_ARGUMENT", "unknown field %s" % unknown[0], {"field": unknown[0]})
+    kwargs = dict([(k, body[k]) for k in START_FIELDS if k in body and body[k] is not None and body[k] != ""])
+    return service.start(actor=call.caller.actor(), **kwargs)
+
+
+@guarded
+def command_choices(run, pending, caller):
+    """Which command buttons this caller may press now, and why the others are off (policy.allowed_now)."""
+    engine = runtime.engine()
+    definition = starts.find_definition(engine, run["workflowName"])
+    declared = tuple(definition.commands) if definition is not None else ()
+    roles = commands.command_roles(engine)
+    actor = policy.actor_from(caller.actor())
+    allowed = policy.allowed_now(run["status"], pending, actor, declared, roles)
+    choices = []
+    for cmd in list(BUTTONS) + [c for c in declared if c not in BUTTONS]:
+        verdict = policy.judge(cmd, {"status": run["status"], "name": run["workflowName"]}, pending, actor, declared,
+                               roles)
+        choices.append({"cmd": cmd, "allowed": cmd in allowed, "reason": None if cmd in allowed else verdict.reason,
+                        "declared": cmd in declared})
+    retryable = run["status"] in commands.RETRYABLE
+    may_retry = policy.may(actor, policy.RETRY, roles)
+    choices.append({"cmd": policy.RETRY, "allowed": retryable and may_retry, "declared": False,
+                    "reason": None if (retryable and may_retry) else (
+                        "%s may not retry runs" % actor.describe() if not may_retry
+                        else "only a run that ended in %s can be retried" % ", ".join(commands.RETRYABLE))})
+    return success("OK", "commands", {"allowed": allowed + ([policy.RETRY] if retryable and may_retry else []),
+                                      "choices": choices, "user": caller.name, "roles": caller.roles})
+
+
+def _pending(command_rows):
+    return [c for c in command_rows if c.get("state") == "PENDING"]
+
+
+def get_run(call):
+    wid = call.groups[0]
+    resp = service.getWorkflow(workflowId=wid, includeHistory=call.arg("history") in ("1", "true"))
+    if not resp["ok"]:
+        return resp
+    cmds = service.listCommands(workflowId=wid)
+    if cmds["ok"]:
+        choice = command_choices(resp["data"], _pending(cmds["data"]["commands"]), call.caller)
+        resp["data"]["console"] = choice["data"] if choice["ok"] else None
+    return resp
+
+
+def live(call):
+    """Everything the run page shows that changes, fetching only what is new in the log and event history."""
+    wid = call.groups[0]
+    run = service.getWorkflow(workflowId=wid)
+    if not run["ok"]:
+        return run
+    data = {"run": run["data"]}
+    if call.arg("log", "1") != "0":
+        log = service.readStream(workflowId=wid, key=call.arg("key") or "log", afterOffset=call.arg("afterOffset", -1),
+                                 limit=call.arg("logLimit") or 1000)
+        if not log["ok"]:
+            return log
+        data["log"] = log["data"]["entries"]
+        data["streamKeys"] = log["data"]["keys"]
+    history = service.listEventHistory(workflowId=wid, afterId=call.arg("afterHistoryId", 0), limit=5000)
+    if not history["ok"]:
+        return history
+    data["history"] = history["data"]["history"]
+    data["lastHistoryId"] = history["data"]["lastId"]
+    cmds = service.listCommands(workflowId=wid)
+    if not cmds["ok"]:
+        return cmds
+    data["commands"] = cmds["data"]["commands"]
+    choice = command_choices(run["data"], _pending(data["commands"]), call.caller)
+    data["console"] = choice["data"] if choice["ok"] else None
+    return success("OK", run["message"], data)
+
+
+def event_history(call):
+    return service.listEventHistory(workflowId=call.groups[0], afterId=call.arg("afterId", 0),
+                                    limit=call.arg("limit") or 1000)
+
+
+def read_stream(call):
+    return service.readStream(workflowId=call.groups[0], key=call.arg("key") or "log",
+                              afterOffset=call.arg("afterOffset", -1), limit=call.arg("limit") or 1000)
+
+
+def list_commands(call):
+    return service.listCommands(workflowId=call.groups[0])
+
+
+def list_steps(call):
+    return service.listSteps(workflowId=call.groups[0])
+
+
+def _reason(body):
+    reason = body.get("reason")
+    return reason if reason not in ("", None) else None
+
+
+def send_command(call):
+    body = call.body()
+    cmd = body.get("cmd")
+    wid = call.groups[0]
+    if isinstance(cmd, type(u"")) or isinstance(cmd, str):
+        if cmd.strip().upper() == policy.CANCEL:
+            return service.cancel(workflowId=wid, reason=_reason(body), actor=call.caller.actor())
+        if cmd.strip().upper() == policy.RETRY:
+            return service.retry(workflowId=wid, fromStep=body.get("fromStep"), actor=call.caller.actor(),
+                                 reason=_reason(body))
+    return service.sendCommand(workflowId=wid, cmd=cmd, reason=_reason(body), actor=call.caller.actor(),
+                               payload=body.get("payload"))
+
+
+def cancel_run(call):
+    return service.cancel(workflowId=call.groups[0], reason=_reason(call.body()), actor=call.caller.actor())
+
+
+def retry_run(call):
+    body = call.body()
+    return service.retry(workflowId=call.groups[0], fromStep=body.get("fromStep"), actor=call.caller.actor(),
+                         reason=_reason(body))
+
+
+# -- queues and admin ---------------------------------------------------------------------------------------------
+def list_queues(call):
+    return service.listQueues()
+
+
+def executors(call):
+    return admin.listExecutors()
+
+
+def maintenance(call):
+    return admin.maintenanceStatus()
+
+
+def change_maintenance(call):
+    if not call.caller.is_admin():
+        return forbidden("maintenance needs the admin role")
+    action = call.body().get("action")
+    if action == "drain":
+        return admin.enterMaintenance(mode="drain")
+    if action == "resume":
+        return admin.exitMaintenance()
+    return failure("INVALID_ARGUMENT", "action must be 'drain' or 'resume'", {"field": "action"})
+
+
+def retention(call):
+    return admin.getRetention()
+
+
+def save_retention(call):
+    if not call.caller.is_admin():
+        return forbidden("retention settings need the admin role")
+    body = call.body()
+    return admin.setRetention(days=body.get("days"), batch=body.get("batch"), actor=call.caller.name)
+
+
+def apply_retention(call):
+    if not call.caller.is_admin():
+        return forbidden("applying retention needs the admin role")
+    return admin.applyRetention()
+
+
+def schema(call):
+    return admin.schemaVersion()
+
+
+@guarded
+def command_policy(call):
+    """The command role table in force and the states each command is allowed in (policy.py)."""
+    table = commands.command_roles(runtime.engine())
+    rows = []
+    for cmd in (policy.STOP, policy.HOLD, policy.RESUME, policy.RESET, policy.CANCEL, policy.RETRY):
+        rows.append({"cmd": cmd, "roles": list(table.get(cmd, ())),
+                     "states": list(policy.ALLOWED_STATES.get(cmd, commands.RETRYABLE if cmd == policy.RETRY
+                                                              else ()))})
+    rows.append({"cmd": "custom", "roles": list(table.get("*", ())), "states": list(policy.CUSTOM_ALLOWED_STATES)})
+    return success("OK", "command policy", {"commands": rows})
+
+
+# (method, path pattern, function); the pattern is anchored and matched against the decoded path
+ROUTES = [
+    ("GET", r"/api/workflows", list_workflows),
+    ("GET", r"/api/templates", list_templates),
+    ("GET", r"/api/runs", list_runs),
+    ("POST", r"/api/runs", start_run),
+    ("GET", r"/api/runs/%s" % UUID, get_run),
+    ("GET", r"/api/runs/%s/live" % UUID, live),
+    ("GET", r"/api/runs/%s/history" % UUID, event_history),
+    ("GET", r"/api/runs/%s/stream" % UUID, read_stream),
+    ("GET", r"/api/runs/%s/commands" % UUID, list_commands),
+    ("POST", r"/api/runs/%s/commands" % UUID, send_command),
+    ("POST", r"/api/runs/%s/cancel" % UUID, cancel_run),
+    ("POST", r"/api/runs/%s/retry" % UUID, retry_run),
+    ("GET", r"/api/runs/%s/steps" % UUID, list_steps),
+    ("GET", r"/api/queues", list_queues),
+    ("GET", r"/api/admin/executors", executors),
+    ("GET", r"/api/admin/maintenance", maintenance),
+    ("POST", r"/api/admin/maintenance", change_maintenance),
+    ("GET", r"/api/admin/retention", retention),
+    ("POST", r"/api/admin/retention", save_retention),
+    ("POST", r"/api/admin/retention/apply", apply_retention),
+    ("GET", r"/api/admin/schema", schema),
+    ("GET", r"/api/admin/policy", command_policy),
+]
+_COMPILED = [(m, re.compile("^" + p + "$"), f) for m, p, f in ROUTES]
+
+
+def match(method, path):
+    """(function, groups) for a route, ('METHOD_NOT_ALLOWED', allowed methods) or (None, None)."""
+    methods = []
+    for route_method, pattern, fn in _COMPILED:
+        found = pattern.match(path)
+        if found:
+            if route_method == method:
+                return fn, found.groups()
+            methods.append(route_method)
+    if methods:
+        return "METHOD_NOT_ALLOWED", methods
+    return None, None

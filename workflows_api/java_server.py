@@ -1,0 +1,79 @@
+"""The standalone gateway's HTTP adapter: com.sun.net.httpserver.HttpServer driven from Jython."""
+import sys
+
+from com.sun.net.httpserver import HttpHandler, HttpServer  # noqa: I100 - Jython only
+from java.io import ByteArrayOutputStream
+from java.net import InetSocketAddress
+from java.util.concurrent import Executors, TimeUnit
+import jarray
+
+from workflows_api.messages import Request
+
+MAX_BODY = 1024 * 1024
+
+
+def _read_body(stream):
+    out = ByteArrayOutputStream()
+    buf = jarray.zeros(8192, "b")
+    while out.size() <= MAX_BODY:
+        count = stream.read(buf)
+        if count < 0:
+            break
+        out.write(buf, 0, count)
+    return out.toByteArray().tostring()
+
+
+class _Handler(HttpHandler):
+    def __init__(self, console):
+        self.console = console
+
+    def handle(self, exchange):
+        try:
+            uri = exchange.getRequestURI()
+            headers = {}
+            raw = exchange.getRequestHeaders()
+            for name in raw.keySet():
+                if name:
+                    headers[name] = raw.getFirst(name)
+            remote = exchange.getRemoteAddress()
+            request = Request(exchange.getRequestMethod(), uri.getRawPath(), uri.getRawQuery() or "", headers,
+                              _read_body(exchange.getRequestBody()),
+                              remote=remote.getAddress().getHostAddress() if remote else None)
+            response = self.console.handle(request)
+            out_headers = exchange.getResponseHeaders()
+            for name, value in response.headers:
+                out_headers.add(name, value)
+            body = response.body
+            if exchange.getRequestMethod() == "HEAD" or response.status in (204, 304):
+                exchange.sendResponseHeaders(response.status, -1)
+            else:
+                exchange.sendResponseHeaders(response.status, len(body) if body else -1)
+                if body:
+                    stream = exchange.getResponseBody()
+                    stream.write(body)
+                    stream.close()
+        except:  # noqa: E722 - Java exceptions too: one broken exchange must not stop the server
+            sys.stderr.write("console: request failed: %s\n" % (sys.exc_info()[1],))
+        finally:
+            exchange.close()
+
+
+class JavaServer(object):
+    def __init__(self, server, pool):
+        self._server = server
+        self._pool = pool
+        self.port = server.getAddress().getPort()
+
+    def stop(self):
+        self._server.stop(0)
+        self._pool.shutdown()
+        self._pool.awaitTermination(5, TimeUnit.SECONDS)
+
+
+def serve(console, host, port, threads=8):
+    server = HttpServer.create(InetSocketAddress(host, port), 64)
+    server.createContext("/", _Handler(console))
+    pool = Executors.newFixedThreadPool(threads)
+    server.setExecutor(pool)
+    server.start()
+    return JavaServer(server, pool)

@@ -1,0 +1,59 @@
+"""A CPython adapter (http.server) for tests and tools; the product serves the console from Jython."""
+import threading
+
+try:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+except ImportError:  # pragma: no cover - Python 2
+    from BaseHTTPServer import BaseHTTPRequestHandler, HTTPServer as ThreadingHTTPServer
+
+from workflows_api.messages import Request
+
+MAX_BODY = 1024 * 1024
+
+
+def _handler_class(console):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self):
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, MAX_BODY)) if length else b""
+            request = Request(self.command, path, query, dict(self.headers.items()), body,
+                              remote=self.client_address[0])
+            response = console.handle(request)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+class PyServer(object):
+    def __init__(self, server, thread):
+        self._server = server
+        self._thread = thread
+        self.port = server.server_address[1]
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+def serve(console, host, port):
+    server = ThreadingHTTPServer((host, port), _handler_class(console))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="console-http")
+    thread.daemon = True
+    thread.start()
+    return PyServer(server, thread)

@@ -1,0 +1,41 @@
+"""Start the console's HTTP server for a host: com.sun.net.httpserver under Jython, http.server under CPython.
+
+`./gateway run` calls start(engine, host, port, root, auth_file) and later .stop() on what it returns.
+"""
+import os
+import sys
+
+from workflows_api.app import Console
+
+DEFAULT_AUTH_FILE = os.path.join("var", "console-users.json")
+
+
+def _announce(text):
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def on_java():
+    try:
+        import java.lang  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_console(root, auth_file=None, engine=None, base=""):
+    path = auth_file or os.path.join(root or ".", DEFAULT_AUTH_FILE)
+    logger = engine.logger("console") if engine is not None else None
+    return Console(path, base=base, logger=logger, announce=_announce)
+
+
+def start(engine, host="127.0.0.1", port=8088, root=".", auth_file=None):
+    """Serve the console on host:port (127.0.0.1 unless told otherwise); returns a server with .stop() and .port."""
+    console = make_console(root, auth_file, engine)
+    if on_java():
+        from workflows_api import java_server as adapter
+    else:
+        from workflows_api import py_server as adapter
+    server = adapter.serve(console, host or "127.0.0.1", int(port))
+    _announce("console: http://%s:%d/ (users: %s)" % (host or "127.0.0.1", server.port, console.users.path))
+    return server

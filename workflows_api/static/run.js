@@ -1,0 +1,192 @@
+/* Run details: facts, inputs/output/error, events, live log, event history, command log and command buttons.
+
+While the run is active the page polls /api/runs/<id>/live every 500 ms with the last log offset and event-history
+id it has, so each poll returns only new log entries and history rows (plus status, phase and the command log).
+*/
+(function () {
+  "use strict";
+  var h = WF.h, $ = WF.$;
+  var match = /\/runs\/([0-9a-fA-F-]{36})\/?$/.exec(window.location.pathname);
+  var runId = match ? match[1].toLowerCase() : null;
+  var afterOffset = -1, afterHistoryId = 0, logCount = 0;
+  var poll = null, finalPolls = 0, busy = false;
+  var LABELS = { CANCEL: "Cancel", RETRY: "Retry" };
+  var buttons = {};
+
+  function fact(dl, name, value) {
+    if (value === null || value === undefined || value === "") { return; }
+    dl.appendChild(h("dt", { text: name }));
+    dl.appendChild(h("dd", {}, value));
+  }
+
+  function renderRun(run) {
+    document.title = run.workflowName + " " + run.workflowId.substring(0, 8) + " · exchange.workflows";
+    $("run-name").textContent = run.workflowName;
+    WF.clear($("run-status")).appendChild(WF.pill(run.status));
+    WF.clear($("run-phase")).appendChild(WF.pill(run.phase, "phase"));
+    var active = !WF.isTerminal(run.status);
+    WF.clear($("live-flag")).appendChild(active ? WF.pill("LIVE", "live") : h("span"));
+    var dl = WF.clear($("run-facts"));
+    fact(dl, "Run id", h("span", { class: "mono", text: run.workflowId }));
+    fact(dl, "Queue", run.queueName);
+    fact(dl, "Partition key", run.partitionKey);
+    fact(dl, "Priority", String(run.priority));
+    fact(dl, "Started by", run.createdBy);
+    fact(dl, "Created", WF.fmtTime(run.createdAt));
+    fact(dl, "Started", run.startedAt ? WF.fmtTime(run.startedAt) : null);
+    fact(dl, "Completed", run.completedAt ? WF.fmtTime(run.completedAt) : null);
+    fact(dl, "Duration", run.durationMs !== null ? WF.fmtDuration(run.durationMs) : null);
+    fact(dl, "Timeout", run.timeoutMs ? WF.fmtDuration(run.timeoutMs) : null);
+    fact(dl, "Executor", run.executorId);
+    fact(dl, "Recovery attempts", run.recoveryAttempts ? String(run.recoveryAttempts) : null);
+    if (run.retryOf) { fact(dl, "Retry of", WF.runLink(run.retryOf)); }
+    if (run.retries && run.retries.length) {
+      fact(dl, "Retried as", run.retries.map(function (id, i) { return [i ? ", " : "", WF.runLink(id)]; }));
+    }
+    WF.clear($("run-inputs")).appendChild(WF.json(run.inputs));
+    var out = WF.clear($("run-output"));
+    if (run.output === null || run.output === undefined) {
+      out.appendChild(h("p", { class: "empty", text: active ? "No output yet." : "No output." }));
+    } else {
+      out.appendChild(WF.json(run.output));
+    }
+    var errBox = WF.clear($("run-err"));
+    if (run.error) {
+      errBox.appendChild(h("p", {}, h("strong", { text: run.error.type || "Error" }), ": ", run.error.message || ""));
+      if (run.error.traceback) { errBox.appendChild(h("pre", { class: "json traceback", text: run.error.traceback })); }
+    } else {
+      errBox.appendChild(h("p", { class: "empty", text: "No error." }));
+    }
+    var events = WF.clear($("events-table").tBodies[0]);
+    Object.keys(run.events || {}).sort().forEach(function (key) {
+      var ev = run.events[key];
+      events.appendChild(h("tr", { dataset: { key: key } }, h("td", { class: "mono", text: key }),
+                           h("td", { class: "wrap", text: WF.brief(ev.value) }), h("td", { text: WF.fmtClock(ev.updatedAt) })));
+    });
+  }
+
+  function logText(value) {
+    if (typeof value !== "object" || value === null) { return { kind: "", text: WF.brief(value) }; }
+    switch (value.kind) {
+      case "status":
+        var extra = Object.keys(value).filter(function (k) { return ["kind", "status", "at"].indexOf(k) < 0; })
+          .map(function (k) { return k + "=" + WF.brief(value[k]); }).join(" ");
+        return { kind: "status", text: value.status + (extra ? "  " + extra : "") };
+      case "phase":
+        return { kind: "phase", text: value.phase };
+      case "command":
+        return { kind: "command", text: value.cmd + " by " + value.actor + (value.reason ? " (" + value.reason + ")" : "") +
+                 " -> " + value.outcome + (value.why ? ": " + value.why : "") };
+      case "step":
+        return { kind: "step", text: value.step + " #" + value.functionId + " " + value.event +
+                 (value.status ? " " + value.status : "") + (value.durationMs !== undefined ? " in " + WF.fmtDuration(value.durationMs) : "") +
+                 (value.attempts > 1 ? " after " + value.attempts + " attempts" : "") };
+      case "progress":
+        return { kind: "progress", text: value.message + (value.extra ? "  " + JSON.stringify(value.extra) : "") };
+      default:
+        return { kind: value.kind || "", text: JSON.stringify(value) };
+    }
+  }
+
+  function appendLog(entries) {
+    var box = $("log");
+    var atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+    entries.forEach(function (e) {
+      var t = logText(e.value);
+      box.appendChild(h("div", { class: "entry", dataset: { offset: e.offset } }, h("span", { class: "ts", text: WF.fmtClock(e.at) }),
+                        t.kind ? h("span", { class: "kind", text: t.kind }) : null, t.text));
+      afterOffset = Math.max(afterOffset, e.offset);
+      logCount += 1;
+    });
+    if (entries.length && atBottom) { box.scrollTop = box.scrollHeight; }
+    $("log-count").textContent = logCount ? "(" + logCount + " entries)" : "";
+  }
+
+  function appendHistory(rows) {
+    var body = $("history-table").tBodies[0];
+    rows.forEach(function (r) {
+      body.insertBefore(h("tr", {}, h("td", { class: "num", text: r.id }), h("td", { text: WF.fmtClock(r.at) }),
+                          h("td", { class: "mono", text: r.key }), h("td", { class: "wrap", text: WF.brief(r.value) })),
+                        body.firstChild);
+    });
+  }
+
+  function renderCommands(commands) {
+    var body = WF.clear($("commands-table").tBodies[0]);
+    commands.slice().reverse().forEach(function (c) {
+      body.appendChild(h("tr", { dataset: { commandId: c.id } },
+        h("td", { text: WF.fmtClock(c.receivedAt) }),
+        h("td", { class: "mono", text: c.cmd }),
+        h("td", { text: c.actor + (c.actorRoles && c.actorRoles.length ? " [" + c.actorRoles.join(", ") + "]" : "") }),
+        h("td", { class: "wrap", text: c.reason || "" }),
+        h("td", {}, WF.pill(c.state)),
+        h("td", { class: "wrap", text: c.outcomeReason || "" }),
+        h("td", { text: c.decidedAt ? WF.fmtClock(c.decidedAt) : "" })));
+    });
+    if (!commands.length) { body.appendChild(h("tr", {}, h("td", { colspan: 7, class: "empty", text: "No commands sent." }))); }
+  }
+
+  function renderButtons(choices) {
+    var bar = $("command-bar");
+    (choices || []).forEach(function (c) {
+      var btn = buttons[c.cmd];
+      if (!btn) {
+        btn = h("button", { type: "button", id: "cmd-" + c.cmd, class: "cmd cmd-" + c.cmd, text: LABELS[c.cmd] || c.cmd,
+                            onclick: function () { send(c.cmd); } });
+        buttons[c.cmd] = btn;
+        bar.insertBefore(btn, $("command-reason"));
+      }
+      btn.disabled = busy || !c.allowed;
+      btn.title = c.allowed ? "send " + c.cmd : (c.reason || "not allowed now");
+      btn.dataset.allowed = c.allowed ? "true" : "false";
+    });
+  }
+
+  function send(cmd) {
+    var reason = $("command-reason").value.trim();
+    busy = true;
+    Object.keys(buttons).forEach(function (k) { buttons[k].disabled = true; });
+    WF.api("POST", "/api/runs/" + runId + "/commands", { cmd: cmd, reason: reason || null }).then(function (env) {
+      busy = false;
+      var box = WF.notice($("command-result"), env);
+      if (cmd === "RETRY" && env.ok) {
+        WF.append(box, [" ", WF.runLink(env.data.workflowId, "open the new run")]);
+      }
+      box.dataset.cmd = cmd;
+      $("command-reason").value = "";
+      refresh();
+    });
+  }
+
+  function refresh() {
+    var url = "/api/runs/" + runId + "/live?afterOffset=" + afterOffset + "&afterHistoryId=" + afterHistoryId;
+    return WF.api("GET", url).then(function (env) {
+      if (!env.ok) {
+        WF.notice($("run-error"), env);
+        return env.httpStatus !== 404;
+      }
+      $("run-error").hidden = true;
+      var data = env.data;
+      renderRun(data.run);
+      appendLog(data.log || []);
+      appendHistory(data.history || []);
+      afterHistoryId = data.lastHistoryId;
+      renderCommands(data.commands || []);
+      renderButtons(data.console ? data.console.choices : []);
+      if (WF.isTerminal(data.run.status)) {
+        finalPolls += 1;
+        return finalPolls < 2;  // one more poll after the end picks up the last log lines, then stop
+      }
+      finalPolls = 0;
+      return true;
+    });
+  }
+
+  if (!runId) { return; }
+  $("steps-link").setAttribute("href", WF.url("/runs/" + runId + "/steps"));
+  WF.session.then(function () {
+    poll = WF.poller(function () {
+      return refresh().then(function (again) { if (!again && poll) { poll.stop(); } return again; });
+    }, 500);
+  });
+})();
