@@ -3,11 +3,17 @@
 Each test launches Jython gateways (multi.cluster), starts runs from this process as a client scope would, and
 checks what the gateways did through the database and through the side channel each step writes (multi.flows).
 """
+import json
+import os
 import random
+import subprocess
+import threading
+import time
 
 from multi import flows
+from multi.cluster import ROOT
 from multi.fixtures import cluster  # noqa: F401 - a fixture
-from multi.intervals import max_overlap, overlapping_pairs
+from multi.intervals import busiest_window, max_overlap, overlapping_pairs
 
 
 def _intervals(cluster, wids):
@@ -62,3 +68,203 @@ def test_three_gateways_run_300_runs_one_per_partition_and_within_the_queue_conc
 
     # every gateway took part: the limits held across processes, not inside one
     assert sorted(set(r["executor_id"] for r in runs.values())) == ["gw1", "gw2", "gw3"]
+
+
+def test_lower_priority_runs_first_then_first_in_first_out_across_gateways(cluster):
+    for bad in (-1, 1001, 2.5, "high"):
+        resp = cluster.start("m.quick", expect_ok=False, queueName="m.serial", priority=bad)
+        assert not resp["ok"] and resp["code"] == "INVALID_ARGUMENT" and resp["data"]["field"] == "priority", resp
+    priorities = [5, 1, 3, 1, 100, 0, 5, 3, 0, 1000, 2, 1, None, 100]
+    wids = []
+    for priority in priorities:  # all queued before any gateway runs: the order is the claims' alone
+        wids.append(cluster.start("m.quick", queueName="m.serial", priority=priority))
+        time.sleep(0.003)  # distinct created_at, so FIFO among equal priorities is one exact order
+    cluster.launch(["gw1", "gw2"])
+
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    assert [runs[w]["priority"] for w in wids] == [100 if p is None else p for p in priorities]  # 100: the default
+    expected = sorted(wids, key=lambda w: (runs[w]["priority"], runs[w]["created_at"]))
+    executed = [e["wid"] for e in cluster.side("exec")]  # m.serial has concurrency 1: one run at a time
+    assert executed == expected
+    assert sorted(runs, key=lambda w: runs[w]["started_at"]) == expected
+
+
+def test_rate_limit_caps_the_starts_per_period_across_gateways(cluster):
+    cluster.launch(["gw1", "gw2", "gw3"])
+    wids = [cluster.start("m.quick", queueName="m.rated") for _ in range(12)]
+
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    period_ms = int(flows.RATE_PERIOD_S * 1000)
+    claims = [r["claimed_at"] for r in runs.values()]
+    busiest, where = busiest_window(claims, period_ms)
+    assert busiest <= flows.RATE_LIMIT, "%d claims within %d ms from %s" % (busiest, period_ms, where)
+    # 12 starts at 3 per 2 s: at least 3 full periods between the first and the last claim
+    assert max(claims) - min(claims) >= 3 * period_ms
+
+
+def test_worker_concurrency_limits_each_gateway_not_the_whole_queue(cluster):
+    cluster.launch(["gw1", "gw2", "gw3"])
+    wids = [cluster.start("m.interval", queueName="m.per_gateway", params={"seconds": 0.4}) for _ in range(18)]
+
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    intervals = _intervals(cluster, wids)
+    per_executor = {}
+    for start, end, _, executor in intervals.values():
+        per_executor.setdefault(executor, []).append((start, end))
+    assert len(per_executor) >= 2, "runs should have spread over the gateways: %s" % sorted(per_executor)
+    for executor, items in sorted(per_executor.items()):
+        busiest, when = max_overlap(items)
+        assert busiest <= flows.PER_GATEWAY, "%s executed %d runs of m.per_gateway at %s" % (executor, busiest, when)
+        db_items = [(r["started_at"], r["completed_at"]) for r in runs.values() if r["executor_id"] == executor]
+        assert max_overlap(db_items)[0] <= flows.PER_GATEWAY
+
+
+def test_a_busy_partition_does_not_hold_up_the_other_partitions(cluster):
+    cluster.launch(["gw1", "gw2"])
+    busy = cluster.start("m.gated", queueName="m.free", partitionKey="reactor-a", params={"gate": "busy", "after": 0})
+    cluster.wait(lambda: cluster.side("gate"), 120, "the busy partition's run to reach its gate")
+    behind = [cluster.start("m.quick", queueName="m.free", partitionKey="reactor-a") for _ in range(2)]
+    others = [cluster.start("m.quick", queueName="m.free", partitionKey="reactor-%d" % (n % 4))
+              for n in range(12)]
+
+    cluster.wait_finished(others, timeout=120)
+
+    waiting = cluster.runs(behind + [busy])
+    assert waiting[busy]["status"] == "RUNNING"
+    assert [waiting[w]["status"] for w in behind] == ["ENQUEUED", "ENQUEUED"]
+    cluster.open_gate("busy")
+    runs = cluster.wait_finished(behind + [busy], timeout=120)
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    order = sorted(behind + [busy], key=lambda w: runs[w]["started_at"])
+    assert order == [busy] + behind
+    assert runs[busy]["completed_at"] <= runs[behind[0]]["started_at"]
+    assert runs[behind[0]]["completed_at"] <= runs[behind[1]]["started_at"]
+
+
+def test_a_deduplication_id_is_refused_while_its_run_is_active_from_any_client(cluster):
+    cluster.launch(["gw1", "gw2"])
+    first = cluster.start("m.gated", queueName="m.free", deduplicationId="batch-7", params={"gate": "dedup"})
+    cluster.wait(lambda: cluster.side("gate"), 120, "the first run to reach its gate")
+
+    again = cluster.start("m.quick", expect_ok=False, queueName="m.free", deduplicationId="batch-7")
+    assert not again["ok"] and again["code"] == "WORKFLOW_DUPLICATE" and again["data"]["workflowId"] == first, again
+    from_console = _console_starts(cluster, ["batch-7"], "m.free")
+    assert from_console == [{"dedup": "batch-7", "code": "WORKFLOW_DUPLICATE", "workflowId": first}]
+    other_queue = cluster.start("m.quick", queueName="m.serial", deduplicationId="batch-7")  # per (queue, id)
+
+    cluster.open_gate("dedup")
+    runs = cluster.wait_finished([first, other_queue], timeout=120)
+    assert runs[first]["status"] == runs[other_queue]["status"] == "SUCCESS"
+    reused = cluster.start("m.quick", queueName="m.free", deduplicationId="batch-7")  # finished: the id is free
+    assert reused != first
+    assert cluster.wait_finished([reused], timeout=120)[reused]["status"] == "SUCCESS"
+    assert len(cluster.runs()) == 3
+
+
+def test_clients_racing_with_one_deduplication_id_get_one_run_and_its_id(cluster):
+    cluster.launch(["gw1"])
+    ids = ["race-%d" % n for n in range(15)]
+    go = os.path.join(cluster.workdir, "go")
+    consoles = [_console_racer(cluster, random.Random(n).sample(ids, len(ids)), "m.free", go) for n in range(2)]
+    answers = []
+    started = threading.Event()
+
+    def race(order):
+        started.wait(180)
+        for dedup in order:
+            resp = cluster.start("m.gated", expect_ok=False, queueName="m.free", deduplicationId=dedup,
+                                 params={"gate": "race", "after": 0})
+            answers.append({"dedup": dedup, "code": resp["code"], "workflowId": resp["data"].get("workflowId")})
+    threads = [threading.Thread(target=race, args=(random.Random(10 + n).sample(ids, len(ids)),)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(6)  # the Jython consoles take a few seconds to start; they wait for the go file
+    open(go, "w").close()
+    started.set()
+    for thread in threads:
+        thread.join(180)
+    for proc in consoles:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        answers.extend(json.loads(line) for line in out.splitlines() if line.startswith("{"))
+
+    assert len(answers) == 5 * len(ids)
+    rows = cluster.query("SELECT deduplication_id, workflow_uuid FROM workflows.workflow_status")
+    assert sorted(r[0] for r in rows) == sorted(ids)  # one run per id, however many clients asked
+    winner = dict(rows)
+    for answer in answers:
+        assert answer["workflowId"] == winner[answer["dedup"]], answer
+        assert answer["code"] in ("WORKFLOW_ENQUEUED", "WORKFLOW_DUPLICATE"), answer
+    enqueued = sorted(a["dedup"] for a in answers if a["code"] == "WORKFLOW_ENQUEUED")
+    assert enqueued == sorted(ids)
+    cluster.open_gate("race")
+    runs = cluster.wait_finished(list(winner.values()), timeout=180)
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+
+
+def test_gateways_racing_for_each_new_row_claim_it_exactly_once(cluster):
+    cluster.launch(["gw1", "gw2", "gw3"])
+    wids = []
+    for burst in range(10):  # every start NOTIFYs: all three gateways wake and claim at once
+        wids.extend(cluster.start("m.quick", queueName="m.free") for _ in range(4))
+        time.sleep(0.3)
+
+    runs = cluster.wait_finished(wids, timeout=180)
+
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    assert all(r["run_count"] == 1 for r in runs.values())
+    executions = {}
+    for entry in cluster.side("exec"):
+        executions.setdefault(entry["wid"], []).append(entry["exe"])
+    assert all(executions[w] == [runs[w]["executor_id"]] for w in wids)
+    history = cluster.status_history(wids)
+    assert all(history[w] == ["ENQUEUED", "RUNNING", "SUCCESS"] for w in wids)
+
+
+def test_a_claim_the_gateway_cannot_start_is_released_with_its_claim_fields_cleared(cluster):
+    """Through a Jython engine whose worker pool was shut down under it (not reachable through ./gateway run)."""
+    ready = os.path.join(cluster.workdir, "ready")
+    go = os.path.join(cluster.workdir, "go")
+    script = subprocess.Popen([os.path.join(ROOT, "gateway"), "jython", os.path.join(ROOT, "tests", "multi",
+                              "release_claim.py"), cluster.url, ready, go], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    cluster.wait(lambda: os.path.exists(ready) or script.poll() is not None, 180, "the rejecting engine to start")
+    wids = [cluster.start("m.quick", queueName="m.free") for _ in range(2)]
+    open(go, "w").close()
+    out, err = script.communicate(timeout=180)
+    assert script.returncode == 0, err
+    assert json.loads(out.splitlines()[-1]) == {"active": 0}
+    assert "its claim was released" in err
+
+    runs = cluster.runs(wids)
+    for run in runs.values():
+        assert (run["status"], run["executor_id"], run["claimed_at"], run["run_count"]) == ("ENQUEUED", None, None, 0)
+    assert cluster.query("SELECT count(*) FROM workflows.workflow_status WHERE generation IS NOT NULL")[0][0] == 0
+
+    cluster.launch(["gw1"])
+    runs = cluster.wait_finished(wids, timeout=120)
+    assert all((r["status"], r["executor_id"], r["run_count"]) == ("SUCCESS", "gw1", 1) for r in runs.values())
+
+
+def _console_racer(cluster, ids, queue, go):
+    env = dict(os.environ)
+    env.update({"MULTI_RACE_GO": go, "MULTI_RACE_IDS": ",".join(ids), "MULTI_RACE_QUEUE": queue})
+    return subprocess.Popen([os.path.join(ROOT, "gateway"), "console", os.path.join(ROOT, "tests", "multi",
+                             "dedup_racer.py"), "--db", cluster.url, "--no-demo"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _console_starts(cluster, ids, queue):
+    """Starts from a ./gateway console process (another client, under Jython) with these deduplication ids."""
+    go = os.path.join(cluster.workdir, "go-console")
+    open(go, "w").close()
+    proc = _console_racer(cluster, ids, queue, go)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
