@@ -96,13 +96,13 @@ def _outcome(ctx, command, state, reason, now):
 
 def flush_carry(ctx):
     """Write what boundary processing queued (phase changes, command outcomes) on its own, now."""
-    carry = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+    w = RunWrite(ctx.workflow_uuid)
     if ctx.phase_dirty:
         ctx.phase_dirty = False
-        carry.update([("phase", ctx.phase), ("updated_at", now_ms())], "status = 'RUNNING' AND executor_id = ?",
-                     [ctx.engine.executor_id])
-    if carry.update_sets or carry.events or carry.streams or carry.outcomes:
-        ctx.write(carry)
+        w.update([("phase", ctx.phase), ("updated_at", now_ms())], "status = 'RUNNING' AND executor_id = ?",
+                 [ctx.engine.executor_id])
+    if w.update_sets or ctx.has_carry():
+        ctx.write(w)
 
 
 def receive_command(ctx, function_id, topic, timeout_s):

@@ -77,8 +77,9 @@ class RunContext(object):
         self.in_step = False
         self.check_commands = False
         self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
-        self.carry = RunWrite(self.workflow_uuid)  # records to attach to the next write
-        self.lock = threading.Lock()
+        self.carry = RunWrite(self.workflow_uuid)  # boundary records (phases, outcomes) for the next write
+        self.pending_log = []  # step log entries not yet written (tuples, encoded when written)
+        self.lock = threading.Lock()  # guards pending_log and step_started against the log flusher
         self.step_started = None  # [function_id, name, started_at, log_written]
         self.wake = threading.Event()
         self.phase = run.get("phase")
@@ -111,16 +112,20 @@ class RunContext(object):
 
     # -- writes -----------------------------------------------------------------------------------------------------
 
+    def has_carry(self):
+        return bool(self.carry.events or self.carry.streams or self.carry.outcomes or self.pending_log)
+
     def take_carry(self, w):
-        """Move records queued by boundary processing into write `w`."""
+        """Put what is waiting (step log entries, then boundary records) in front of write `w`; hold self.lock."""
         carry, self.carry = self.carry, RunWrite(self.workflow_uuid)
-        w.events.extend(carry.events)
-        w.streams.extend(carry.streams)
+        pending, self.pending_log = self.pending_log, []
+        w.streams[0:0] = [encode_log(entry) for entry in pending] + carry.streams
+        w.events[0:0] = carry.events
         w.outcomes.extend(carry.outcomes)
         return w
 
     def write(self, w, same_as=None):
-        """Run a write, retrying while the database is unreachable; a shutdown meanwhile hands the run back.
+        """Run a write (with what is waiting in front of it), retrying while the database is unreachable.
 
         `same_as(store)` tells, after a retried write whose guard failed, whether our earlier attempt had in fact
         been committed (the response was lost), so a retry is never mistaken for a lost run.
@@ -133,7 +138,29 @@ class RunContext(object):
             if not result.matched and attempts[0] > 1 and same_as is not None and same_as(self.store):
                 result.matched = True
             return result
-        return self.retrying(attempt)
+        with self.lock:
+            self.take_carry(w)
+            return self.retrying(attempt)
+
+    def flush_log(self, now, step_start_after_ms):
+        """Called by the log flusher: write buffered log entries (and a long step's 'started' entry)."""
+        if not self.lock.acquire(False):
+            return 0
+        try:
+            started = self.step_started
+            if started is not None and not started[3] and now - started[2] >= step_start_after_ms:
+                self.pending_log.append(("started", started[1], started[0], started[2]))
+                started[3] = True
+            if not self.pending_log:
+                return 0
+            entries = [encode_log(entry) for entry in self.pending_log]
+            w = RunWrite(self.workflow_uuid)
+            w.streams.extend(entries)
+            self.store.write(w)
+            self.pending_log = []
+            return len(entries)
+        finally:
+            self.lock.release()
 
     def retrying(self, fn, *args):
         """Call a store method, waiting out database outages (backoff up to 2 s) until it answers."""
@@ -158,7 +185,8 @@ class RunContext(object):
 
     def record(self, function_id, name, kind, status, output_json, error_json, attempts, started_at, log=None,
                events=None, streams=None, outcomes=None):
-        """Write one checkpoint (and what goes with it) in one round trip; LostOwnership if another executor did."""
+        """Write one operation's checkpoint (and what goes with it) in one round trip; LostOwnership if another
+        executor recorded this position first."""
         completed = now_ms()
         w = RunWrite(self.workflow_uuid)
         w.checkpoint = {"workflow_uuid": self.workflow_uuid, "function_id": function_id, "function_name": name,
@@ -169,7 +197,6 @@ class RunContext(object):
         w.events.extend(events or ())
         w.streams.extend(streams or ())
         w.outcomes.extend(outcomes or ())
-        self.take_carry(w)
 
         def same_as(store):
             rec = store.get_checkpoint(self.workflow_uuid, function_id)
@@ -182,17 +209,19 @@ class RunContext(object):
         return completed
 
     def record_step(self, function_id, name, status, output_json, error_json, attempts, started_at, log_started):
-        """A step's checkpoint in one round trip (store.record_step); records queued by a boundary go first."""
-        if self.carry.events or self.carry.streams or self.carry.outcomes:
-            boundary.flush_carry(self)
+        """The hot path: the step's checkpoint alone (one INSERT); its log entries wait in pending_log and go out
+        with the run's next write or the log flusher (a few hundred milliseconds later)."""
         completed = now_ms()
-        rec = {"function_id": function_id, "function_name": name, "kind": "step", "status": status,
-               "output": output_json, "error": error_json, "attempts": attempts, "started_at": started_at,
-               "completed_at": completed}
         if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
-                             error_json, attempts, started_at, completed, log_started):
+                             error_json, attempts, started_at, completed):
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
-        self.recorded[function_id] = rec
+        self.recorded[function_id] = {"function_id": function_id, "function_name": name, "kind": "step",
+                                      "status": status, "output": output_json, "error": error_json,
+                                      "attempts": attempts, "started_at": started_at, "completed_at": completed}
+        with self.lock:
+            if log_started:
+                self.pending_log.append(("started", name, function_id, started_at))
+            self.pending_log.append(("finished", name, function_id, completed, status, attempts, started_at))
 
     # -- boundaries -------------------------------------------------------------------------------------------------
 
@@ -350,6 +379,19 @@ class WorkflowsHandle(object):
         ctx = self._ctx()
         row = ctx.retrying(ctx.engine.store.get_event, workflowId, key)
         return loads(row[0]) if row else None
+
+
+def encode_log(entry):
+    """(json, ts) of a buffered log entry: a step tuple, or a ("raw", json, ts) already encoded."""
+    kind = entry[0]
+    if kind == "started":
+        _, name, fid, at = entry
+        return ("log", dumps({"kind": "step", "event": "started", "step": name, "functionId": fid, "at": at}), at)
+    if kind == "finished":
+        _, name, fid, at, status, attempts, started = entry
+        return ("log", dumps({"kind": "step", "event": "finished", "step": name, "functionId": fid, "at": at,
+                              "status": status, "attempts": attempts, "durationMs": at - started}), at)
+    return ("log", entry[1], entry[2])
 
 
 def _records(ctx, events=(), streams=(), log=()):

@@ -16,7 +16,6 @@ from exchange.workflows.util.jsoncodec import dumps, loads
 
 FLUSH_BATCH = 500
 SWEEP_EVERY_TICKS = 10
-STEP_START_LOG_AFTER_MS = 500
 
 
 class Dispatcher(object):
@@ -95,7 +94,7 @@ class Dispatcher(object):
         if full:
             for workflow_uuid in self.store.runs_with_pending_commands(engine.executor_id):
                 engine.hint(workflow_uuid)
-            self.log_long_step_starts(now)
+            self.engine.flush_logs()
             if self.ticks % SWEEP_EVERY_TICKS == 1:
                 self.sweep(now)
 
@@ -226,18 +225,6 @@ class Dispatcher(object):
         self.backlog = backlog
 
     # -- upkeep -----------------------------------------------------------------------------------------------------
-
-    def log_long_step_starts(self, now):
-        """Write the 'step started' log entry of steps that run long (short ones get it with their checkpoint)."""
-        from exchange.workflows.engine.steps import step_started_entry
-
-        for ctx in list(self.engine.contexts.values()):
-            with ctx.lock:
-                started = ctx.step_started
-                if started is None or started[3] or now - started[2] < STEP_START_LOG_AFTER_MS:
-                    continue
-                self.store.append_stream(ctx.workflow_uuid, "log", step_started_entry(started), now)
-                started[3] = True
 
     def sweep(self, now):
         self.store.supersede_commands_of_finished_runs(now)

@@ -11,6 +11,10 @@ from exchange.workflows.util.errors import WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps
 
 
+LOG_FLUSH_MS = 250
+STEP_START_LOG_AFTER_MS = 500
+
+
 class EngineConfig(object):
     """Settings of one gateway (executor). Defaults suit a single Ignition gateway."""
 
@@ -77,6 +81,7 @@ class Engine(object):
         self.publish_definitions()
         if self.config.own_timer:
             self.kernel.start_ticks(self.dispatch, self.config.tick_ms)
+        self.kernel.schedule_repeating("logFlush", self.flush_logs, LOG_FLUSH_MS)
         if self.config.listen and self.host.can_listen():
             self._listener_stop.clear()
             self.host.start_thread("workflows-listener", self._listen)
@@ -135,6 +140,19 @@ class Engine(object):
     def run_finished(self):
         if self.dispatcher.backlog:
             self.wake()
+
+    def flush_logs(self):
+        """Write step log entries that wait in memory, and the 'started' entry of steps that run long.
+
+        Steps leave their log entries in memory so that a step costs one INSERT; this runs every LOG_FLUSH_MS on
+        the kernel scheduler, so the console sees them well within a second.
+        """
+        now = now_ms()
+        for ctx in list(self.contexts.values()):
+            try:
+                ctx.flush_log(now, STEP_START_LOG_AFTER_MS)
+            except WorkflowsError:
+                pass  # the database is away: the entries stay in memory and go with the next write
 
     def hint(self, workflow_uuid):
         """A command is waiting for this run: the next boundary reads it (and a waiting run wakes up)."""

@@ -134,7 +134,7 @@ class Runner(object):
 
     def _final_write(self, ctx, status, phase, sets=(), outcome=None, reason=None):
         now = now_ms()
-        w = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+        w = RunWrite(ctx.workflow_uuid)
         w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets),
                  "status = 'RUNNING' AND executor_id = ?", [self.engine.executor_id])
         w.events.append(("status", dumps(status), now))
@@ -213,15 +213,14 @@ class Runner(object):
     def _hand_back(self, ctx, signal):
         """Between steps, give the run back as PENDING on this executor; it continues from its checkpoints."""
         now = now_ms()
-        w = ctx.take_carry(RunWrite(ctx.workflow_uuid))
+        w = RunWrite(ctx.workflow_uuid)
         w.update([("status", PENDING), ("updated_at", now)], "status = 'RUNNING' AND executor_id = ?",
                  [self.engine.executor_id])
         w.add_log(status_log(PENDING, now, reason=signal.reason), now)
         try:
-            self.store.write(w)
-        except DatabaseError:
-            pass  # left RUNNING: recovered as an orphan of this executor
-        except:  # noqa: E722
+            with ctx.lock:
+                self.store.write(ctx.take_carry(w))
+        except:  # noqa: E722 - left RUNNING: adopted again as this executor's orphan
             pass
 
 

@@ -35,10 +35,6 @@ def call_step(step, args, kwargs):
     return _execute(ctx, step, fid, args, kwargs)
 
 
-def step_started_entry(started):
-    """The 'started' log entry of ctx.step_started = [function_id, name, started_at, logged]."""
-    return dumps({"kind": "step", "event": "started", "step": started[1], "functionId": started[0], "at": started[2]})
-
 
 def _execute(ctx, step, fid, args, kwargs):
     started = now_ms()

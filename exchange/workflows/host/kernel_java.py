@@ -174,6 +174,15 @@ class JavaKernel(object):
             self._store.put("tick", scheduler.scheduleWithFixedDelay(_SafeRunnable(fn), delay_ms, delay_ms,
                                                                       TimeUnit.MILLISECONDS))
 
+    def schedule_repeating(self, name, fn, delay_ms):
+        """Run fn every delay_ms on the scheduler thread; the same name again (a reload) replaces the old task."""
+        key = "task:" + name
+        old = self._store.remove(key)
+        if old is not None:
+            old.cancel(False)
+        self._store.put(key, self._scheduler().scheduleWithFixedDelay(_SafeRunnable(fn), delay_ms, delay_ms,
+                                                                       TimeUnit.MILLISECONDS))
+
     def _scheduler(self):
         scheduler = self._store.get("scheduler")
         if scheduler.isShutdown():
@@ -196,9 +205,9 @@ class JavaKernel(object):
         return True
 
     def shutdown(self, wait_s):
-        tick = self._store.remove("tick")
-        if tick is not None:
-            tick.cancel(False)
+        for key in list(self._store.keySet()):
+            if key == "tick" or key.startswith("task:"):
+                self._store.remove(key).cancel(False)
         scheduler = self._store.remove("scheduler")
         if scheduler is not None:
             scheduler.shutdown()

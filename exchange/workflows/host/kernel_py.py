@@ -138,7 +138,7 @@ class PyKernel(object):
         self._workers = None
         self._pool_size = 0
         self._loop = None
-        self._soon_fn = None
+        self._tasks = {}
 
     def generation(self):
         return self._generation
@@ -181,6 +181,13 @@ class PyKernel(object):
         if self._loop is None:
             self._loop = _Loop("workflows-dispatcher", fn, delay_ms)
 
+    def schedule_repeating(self, name, fn, delay_ms):
+        """Run fn every delay_ms on its own thread; scheduling the same name again replaces the previous task."""
+        old = self._tasks.pop(name, None)
+        if old is not None:
+            old.cancel()
+        self._tasks[name] = _Loop("workflows-" + name, fn, delay_ms)
+
     def wake(self, fn):
         """Run fn on the dispatcher thread soon; wakes pending at once coalesce into one run."""
         if self._loop is None:
@@ -195,6 +202,9 @@ class PyKernel(object):
         return True
 
     def shutdown(self, wait_s):
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks = {}
         if self._loop is not None:
             self._loop.cancel()
             self._loop.thread.join(wait_s)

@@ -8,7 +8,6 @@ from exchange.workflows.store.runwrite import LOG_KEY
 from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, ENQUEUED, EXECUTING, PARTITION_HOLDING,
                                                TERMINAL, sql_list)
 from exchange.workflows.util.errors import DatabaseError
-from exchange.workflows.util.jsoncodec import loads
 
 NOTIFY_CHANNEL = "exchange_workflows"
 
@@ -34,39 +33,9 @@ def _marks(n):
     return ", ".join(["?"] * n)
 
 
-def step_log_entries(name, function_id, status, attempts, started_at, completed_at, log_started):
-    """The 'started' and 'finished' log entries of a step, as (json, ts), the way PostgreSQL builds them too."""
-    from exchange.workflows.util.jsoncodec import dumps
-
-    out = []
-    if log_started:
-        out.append((dumps({"kind": "step", "event": "started", "step": name, "functionId": function_id,
-                           "at": started_at}), started_at))
-    out.append((dumps({"kind": "step", "event": "finished", "step": name, "functionId": function_id,
-                       "at": completed_at, "status": status, "attempts": attempts,
-                       "durationMs": completed_at - started_at}), completed_at))
-    return out
-
-
-_PG_RECORD_STEP = (
-    "WITH p AS (INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-    "output, error, attempts, started_at, completed_at) VALUES (?, ?, ?, 'step', ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT DO NOTHING RETURNING workflow_uuid, function_id, function_name, status, attempts, started_at, "
-    "completed_at) "
-    "INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-    "SELECT p.workflow_uuid, 'log', m.o + v.n, CASE WHEN v.started THEN "
-    "json_build_object('kind', 'step', 'event', 'started', 'step', p.function_name, 'functionId', p.function_id, "
-    "'at', p.started_at)::text ELSE json_build_object('kind', 'step', 'event', 'finished', 'step', p.function_name, "
-    "'functionId', p.function_id, 'at', p.completed_at, 'status', p.status, 'attempts', p.attempts, "
-    "'durationMs', p.completed_at - p.started_at)::text END, "
-    "CASE WHEN v.started THEN p.started_at ELSE p.completed_at END "
-    "FROM p, (SELECT COALESCE(MAX(s.\"offset\"), -1) AS o FROM workflows.streams s WHERE s.workflow_uuid = ? "
-    "AND s.key = 'log') m, (SELECT 1 AS n, true AS started UNION ALL SELECT 2, false) v "
-    "WHERE v.n = 2 OR ? = 1 ON CONFLICT DO NOTHING")
-
-_SQLITE_APPEND_LOG = ('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) '
-                      "SELECT ?, 'log', COALESCE(MAX(\"offset\"), -1) + 1, ?, ? FROM workflows.streams "
-                      "WHERE workflow_uuid = ? AND key = 'log'")
+_RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
+                "output, error, attempts, started_at, completed_at) VALUES (?, ?, ?, 'step', ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING")
 
 
 class Store(object):
@@ -123,51 +92,20 @@ class Store(object):
                     self.append_stream(w.workflow_uuid, key, value, ts)
         return result
 
-    def record_step(self, workflow_uuid, function_id, name, status, output, error, attempts, started_at, completed_at,
-                    log_started):
-        """The hot path: one step's checkpoint and its 'started'/'finished' log entries in one statement.
+    def record_step(self, workflow_uuid, function_id, name, status, output, error, attempts, started_at,
+                    completed_at):
+        """The hot path: one step's checkpoint, one INSERT.
 
-        On PostgreSQL the log entries are built by the server from the inserted row, so a step sends ten values
-        and reads an update count. Returns False when the position was already recorded (by another executor, or
-        by an earlier attempt of this write whose answer was lost: the caller tells them apart).
+        Returns False when the position was already recorded by someone else; True when this write (or an earlier
+        attempt of it whose answer was lost) recorded it.
         """
-        if self.dialect.supports_cte_dml:
-            wanted = 2 if log_started else 1
-            count = self.db.execute(_PG_RECORD_STEP, (workflow_uuid, function_id, name, status, output, error, attempts,
-                                                      started_at, completed_at, workflow_uuid, 1 if log_started else 0))
-            if count == wanted:
-                return True
-            mine = self.get_checkpoint(workflow_uuid, function_id)
-            if mine is None or mine["started_at"] != started_at or mine["completed_at"] != completed_at:
-                return False
-            # ours: an earlier attempt committed, or a concurrent log writer took an offset; add what is missing
-            present = self._step_log_events(workflow_uuid, function_id, started_at, completed_at)
-            for value, ts in step_log_entries(name, function_id, status, attempts, started_at, completed_at,
-                                              log_started):
-                if loads(value)["event"] not in present:
-                    self.append_stream(workflow_uuid, LOG_KEY, value, ts)
+        inserted = self.db.execute(_RECORD_STEP, (workflow_uuid, function_id, name, status, output, error, attempts,
+                                                  started_at, completed_at))
+        if inserted == 1:
             return True
-        with self.db.transaction():
-            inserted = self.db.execute(
-                "INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-                "output, error, attempts, started_at, completed_at) VALUES (?, ?, ?, 'step', ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING", (workflow_uuid, function_id, name, status, output, error, attempts,
-                                           started_at, completed_at))
-            if inserted != 1:
-                return False
-            for value, ts in step_log_entries(name, function_id, status, attempts, started_at, completed_at,
-                                              log_started):
-                self.db.execute(_SQLITE_APPEND_LOG, (workflow_uuid, value, ts, workflow_uuid))
-        return True
-
-    def _step_log_events(self, workflow_uuid, function_id, started_at, completed_at):
-        events = set()
-        for (value,) in self.db.query("SELECT value FROM workflows.streams WHERE workflow_uuid = ? AND key = 'log' AND "
-                                      "created_at IN (?, ?)", (workflow_uuid, started_at, completed_at)):
-            entry = loads(value)
-            if entry.get("kind") == "step" and entry.get("functionId") == function_id:
-                events.add(entry.get("event"))
-        return events
+        mine = self.get_checkpoint(workflow_uuid, function_id)
+        return mine is not None and mine["function_name"] == name and mine["started_at"] == started_at and \
+            mine["completed_at"] == completed_at
 
     def notify(self, payload):
         sql = self.dialect.notify_sql()
