@@ -14,7 +14,7 @@
           h("td", { class: "mono", text: e.executor_id }),
           h("td", { text: e.host }),
           h("td", { text: e.kind }),
-          h("td", {}, WF.pill(stale && e.state !== "STOPPED" ? "STALE" : e.state)),
+          h("td", {}, WF.pill(String(stale && e.state !== "stopped" && e.state !== "STOPPED" ? "STALE" : e.state).toUpperCase())),
           h("td", { class: "num", text: e.generation }),
           h("td", { class: "num", text: e.workers }),
           h("td", { class: "num", text: e.executing }),
