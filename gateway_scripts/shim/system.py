@@ -1,1 +1,675 @@
-"""Placeholder until the Ignition system fake lands."""
+"""A fake of Ignition's `system` module (Jython only): what exchange.workflows uses, behaving as Ignition does.
+
+It backs the Jython test suite and `./gateway console`. Imitated, from the Ignition 8.1/8.3 manuals:
+
+    system.db.runPrepQuery(query, args, database, tx)        -> PyDataSet (index and column-name access)
+    system.db.runPrepUpdate(query, args, database, tx, getKey, skipAudit) -> row count (or the generated key)
+    system.db.runScalarPrepQuery(query, args, database, tx)  -> first value of the first row, or None
+    system.db.beginTransaction(database, isolationLevel, timeout) -> transaction id (a string)
+    system.db.commitTransaction / rollbackTransaction / closeTransaction(tx)
+    system.db.getConnectionInfo(name)                        -> dataset Name, Description, DBType, Status, ...
+    system.util.getGlobals() / system.util.globals            -> one dict for the life of the process (the JVM)
+    system.util.getLogger(name), getProjectName(), getSystemFlags() (Designer and Vision Client only)
+    system.date.now()                                        -> java.util.Date
+
+A failed query raises a Java exception, as in Ignition: java.lang.Exception("Error executing
+system.db.runPrepQuery(...)") whose cause is the driver's exception (SQLState and all); an unknown connection
+name fails the same way. The scope Ignition reports through
+com.inductiveautomation.ignition.common.model.ApplicationScope is imitated too, so code that asks Ignition
+"am I the gateway?" gets the answer configured here.
+
+Not part of Ignition: `system.fake` configures the fake (named connections from a database URL, the scope,
+the project name) and exposes what tests inspect (log records, open transactions). Each pooled connection
+behaves like one from an Ignition database connection: autocommit, returned to the pool after every call;
+a transaction holds one connection until it is closed.
+"""
+import sys
+import threading
+import time
+import types
+import uuid
+
+from java.lang import Exception as JavaException, IllegalArgumentException, Long, Throwable
+from java.sql import Connection, DriverManager, SQLException, Statement
+from java.util import Date, Properties
+from java.util.concurrent import LinkedBlockingDeque, Semaphore, TimeUnit
+
+try:  # Jython 2.7
+    from urllib import unquote
+    from urlparse import urlparse
+except ImportError:  # pragma: no cover - the fake only runs under Jython
+    from urllib.parse import unquote, urlparse
+
+_GLOBALS = {}  # system.util.getGlobals(): one per process, like one per gateway JVM
+_STATE = {"scope": "gateway", "project": "exchange-workflows", "defaultDatabase": "Workflows"}
+_SCOPES = {"gateway": 1, "designer": 2, "client": 4}
+_LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4, "OFF": 99}
+
+
+def _module(name, doc):
+    module = types.ModuleType(name, doc)
+    sys.modules[name] = module
+    return module
+
+
+# -- ApplicationScope (com.inductiveautomation.ignition.common.model) --------------------------------------------------
+
+class ApplicationScope(object):
+    """The scope bitmask Ignition's ApplicationScope reports; getGlobalScope() answers for this process."""
+
+    NONE = 0
+    GATEWAY = 1
+    DESIGNER = 2
+    CLIENT = 4
+    ALL = 7
+
+    @staticmethod
+    def getGlobalScope():
+        return _SCOPES[_STATE["scope"]]
+
+    @staticmethod
+    def isGateway(scope):
+        return bool(scope & ApplicationScope.GATEWAY)
+
+    @staticmethod
+    def isDesigner(scope):
+        return bool(scope & ApplicationScope.DESIGNER)
+
+    @staticmethod
+    def isClient(scope):
+        return bool(scope & ApplicationScope.CLIENT)
+
+
+def _install_application_scope():
+    name = "com.inductiveautomation.ignition.common.model"
+    if name in sys.modules:
+        return
+    for package in ("com.inductiveautomation", "com.inductiveautomation.ignition",
+                    "com.inductiveautomation.ignition.common"):
+        if package not in sys.modules:
+            _module(package, "fake Java package (gateway_scripts/shim/system.py)")
+    _module(name, "fake Java package (gateway_scripts/shim/system.py)").ApplicationScope = ApplicationScope
+
+
+_install_application_scope()
+
+
+# -- datasets ---------------------------------------------------------------------------------------------------------
+
+class PyRow(object):
+    """One row of a PyDataSet: row[0] or row["column"]."""
+
+    def __init__(self, dataset, index):
+        self._dataset = dataset
+        self._index = index
+
+    def __getitem__(self, key):
+        return self._dataset.getValueAt(self._index, key)
+
+    def __len__(self):
+        return self._dataset.getColumnCount()
+
+    def __iter__(self):
+        for column in range(self._dataset.getColumnCount()):
+            yield self._dataset.getValueAt(self._index, column)
+
+    def __repr__(self):
+        return repr(list(self))
+
+
+class PyDataSet(object):
+    """What system.db.runPrepQuery returns: ds[row][column], ds[row]["name"], ds.getValueAt(row, column)."""
+
+    def __init__(self, columns, rows):
+        self._columns = list(columns)
+        self._rows = rows
+
+    def getRowCount(self):
+        return len(self._rows)
+
+    def getColumnCount(self):
+        return len(self._columns)
+
+    def getColumnNames(self):
+        return list(self._columns)
+
+    def getColumnName(self, index):
+        return self._columns[index]
+
+    def getColumnIndex(self, name):
+        for index, column in enumerate(self._columns):
+            if column == name:
+                return index
+        raise IllegalArgumentException("Column \"%s\" does not exist in the dataset" % name)
+
+    def getValueAt(self, row, column):
+        if not isinstance(column, (int, long)):
+            column = self.getColumnIndex(column)
+        if row < 0 or row >= len(self._rows):
+            raise IndexError("row %d out of range (%d rows)" % (row, len(self._rows)))
+        return self._rows[row][column]
+
+    def getUnderlyingDataset(self):
+        return self
+
+    def __len__(self):
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self._rows)
+        if index < 0 or index >= len(self._rows):
+            raise IndexError("row index out of range")
+        return PyRow(self, index)
+
+    def __iter__(self):
+        for index in range(len(self._rows)):
+            yield PyRow(self, index)
+
+    def __repr__(self):
+        return "<PyDataSet rows:%d cols:%d>" % (len(self._rows), len(self._columns))
+
+
+# -- named database connections -----------------------------------------------------------------------------------------
+
+class _Datasource(object):
+    """A named connection: a small pool of JDBC connections, like one configured on an Ignition gateway."""
+
+    def __init__(self, name, url, max_connections=16, wait_ms=30000):
+        self.name = name
+        self.url = url
+        self.wait_ms = wait_ms
+        self.max_connections = max_connections
+        self._idle = LinkedBlockingDeque()
+        self._permits = Semaphore(max_connections)
+        parts = urlparse(url) if "://" in url else None
+        if parts is not None and parts.scheme in ("postgresql", "postgres"):
+            self.db_type = "POSTGRES"
+            self.jdbc_url = "jdbc:postgresql://%s:%s/%s" % (parts.hostname or "127.0.0.1", parts.port or 5432,
+                                                           (parts.path or "/").lstrip("/") or "postgres")
+            self.user = unquote(parts.username) if parts.username else None
+            self.password = unquote(parts.password) if parts.password else None
+            self.path = None
+        elif url.startswith("sqlite:"):
+            self.db_type = "SQLITE"
+            self.jdbc_url = "jdbc:sqlite::memory:"
+            path = url[len("sqlite:"):]
+            while path.startswith("//"):
+                path = path[1:]
+            import os
+
+            self.path = os.path.abspath(path)
+            directory = os.path.dirname(self.path)
+            if directory and not os.path.isdir(directory):
+                os.makedirs(directory)
+        else:
+            raise ValueError("fake connection %s: use postgresql://... or sqlite:PATH, got %r" % (name, url))
+
+    def _open(self):
+        props = Properties()
+        if self.db_type == "POSTGRES":
+            from java.lang import Class
+
+            Class.forName("org.postgresql.Driver")
+            if self.user:
+                props.setProperty("user", self.user)
+            if self.password:
+                props.setProperty("password", self.password)
+            props.setProperty("connectTimeout", "5")
+            props.setProperty("ApplicationName", "Ignition-fake-%s" % self.name)
+            return DriverManager.getConnection(self.jdbc_url, props)
+        from java.lang import Class
+
+        Class.forName("org.sqlite.JDBC")
+        # an Ignition connection's "extra connection properties": take the write lock when a transaction begins
+        props.setProperty("transaction_mode", "IMMEDIATE")
+        props.setProperty("busy_timeout", "30000")
+        conn = DriverManager.getConnection(self.jdbc_url, props)
+        stmt = conn.createStatement()
+        try:
+            stmt.execute("ATTACH DATABASE '%s' AS workflows" % self.path.replace("'", "''"))
+            stmt.execute("PRAGMA workflows.journal_mode = WAL")
+            stmt.execute("PRAGMA workflows.synchronous = NORMAL")
+        finally:
+            stmt.close()
+        return conn
+
+    def borrow(self):
+        if not self._permits.tryAcquire(self.wait_ms, TimeUnit.MILLISECONDS):
+            raise SQLException("Cannot get a connection, pool error Timeout waiting for idle object", "08001")
+        try:
+            conn = self._idle.pollFirst()
+            while conn is not None and conn.isClosed():
+                conn = self._idle.pollFirst()
+            if conn is None:
+                conn = self._open()
+            conn.setAutoCommit(True)
+            return conn
+        except:  # noqa: E722 - give the permit back whatever failed (Java or Python)
+            self._permits.release()
+            raise
+
+    def give_back(self, conn):
+        try:
+            if not conn.isClosed():
+                if not conn.getAutoCommit():
+                    conn.rollback()
+                    conn.setAutoCommit(True)
+                self._idle.offerFirst(conn)
+        except Throwable:
+            try:
+                conn.close()
+            except Throwable:
+                pass
+        finally:
+            self._permits.release()
+
+    def in_use(self):
+        return self.max_connections - self._permits.availablePermits()
+
+    def close(self):
+        while True:
+            conn = self._idle.pollFirst()
+            if conn is None:
+                break
+            try:
+                conn.close()
+            except Throwable:
+                pass
+
+
+class _Transaction(object):
+    def __init__(self, tx_id, datasource, conn, timeout_ms):
+        self.id = tx_id
+        self.datasource = datasource
+        self.conn = conn
+        self.timeout_ms = timeout_ms
+        self.last_used = time.time()
+        self.lock = threading.RLock()
+
+
+_DATASOURCES = {}
+_TRANSACTIONS = {}
+_REGISTRY_LOCK = threading.RLock()
+
+
+def _datasource(name):
+    name = name or _STATE["defaultDatabase"]
+    with _REGISTRY_LOCK:
+        source = _DATASOURCES.get(name)
+    if source is None:
+        raise IllegalArgumentException("Datasource \"%s\" does not exist in this Gateway." % name)
+    return source
+
+
+def _transaction(tx):
+    with _REGISTRY_LOCK:
+        found = _TRANSACTIONS.get(tx)
+        if found is not None and (time.time() - found.last_used) * 1000.0 > found.timeout_ms:
+            _TRANSACTIONS.pop(tx, None)
+            _end(found)  # timed out: Ignition rolls it back and closes it
+            found = None
+    if found is None:
+        raise IllegalArgumentException("Transaction \"%s\" is closed or does not exist." % tx)
+    found.last_used = time.time()
+    return found
+
+
+def _end(transaction):
+    try:
+        transaction.conn.rollback()
+    except Throwable:
+        pass
+    transaction.datasource.give_back(transaction.conn)
+
+
+def _failure(function, query, args, database, tx, cause):
+    text = "Error executing %s(%s, %s, %s, %s)" % (function, query, list(args or []), database or "", tx or "")
+    if isinstance(cause, Throwable):
+        return JavaException(text, cause)
+    return JavaException("%s: %s: %s" % (text, type(cause).__name__, cause))
+
+
+def _bind(statement, args):
+    index = 1
+    for value in args or []:
+        statement.setObject(index, value)  # Jython converts the Python value as Ignition's call would
+        index += 1
+
+
+def _with_connection(function, query, args, database, tx, work):
+    """Run work(conn) on the transaction's connection or a pooled one; failures leave as Ignition's exceptions."""
+    try:
+        if tx:
+            transaction = _transaction(tx)
+            with transaction.lock:
+                return work(transaction.conn)
+        source = _datasource(database)
+        conn = source.borrow()
+        try:
+            return work(conn)
+        finally:
+            source.give_back(conn)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except:  # noqa: E722 - a Java exception or a Python one (binding an unsupported value)
+        raise _failure(function, query, args, database, tx, sys.exc_info()[1])
+
+
+def _dataset(result_set):
+    meta = result_set.getMetaData()
+    width = meta.getColumnCount()
+    columns = [meta.getColumnLabel(i) for i in range(1, width + 1)]
+    rows = []
+    while result_set.next():
+        rows.append([result_set.getObject(i) for i in range(1, width + 1)])
+    return PyDataSet(columns, rows)
+
+
+# -- system.db ----------------------------------------------------------------------------------------------------------
+
+db = _module("system.db", "Fake of Ignition's system.db.")
+db.READ_UNCOMMITTED = Connection.TRANSACTION_READ_UNCOMMITTED
+db.READ_COMMITTED = Connection.TRANSACTION_READ_COMMITTED
+db.REPEATABLE_READ = Connection.TRANSACTION_REPEATABLE_READ
+db.SERIALIZABLE = Connection.TRANSACTION_SERIALIZABLE
+
+
+def runPrepQuery(query, args=None, database="", tx=""):
+    def work(conn):
+        statement = conn.prepareStatement(query)
+        try:
+            _bind(statement, args)
+            return _dataset(statement.executeQuery())
+        finally:
+            statement.close()
+    return _with_connection("system.db.runPrepQuery", query, args, database, tx, work)
+
+
+def runPrepUpdate(query, args=None, database="", tx="", getKey=False, skipAudit=False):
+    def work(conn):
+        statement = conn.prepareStatement(query, Statement.RETURN_GENERATED_KEYS if getKey else
+                                          Statement.NO_GENERATED_KEYS)
+        try:
+            _bind(statement, args)
+            count = statement.executeUpdate()
+            if not getKey:
+                return count
+            keys = statement.getGeneratedKeys()
+            return keys.getObject(1) if keys.next() else -1
+        finally:
+            statement.close()
+    return _with_connection("system.db.runPrepUpdate", query, args, database, tx, work)
+
+
+def runScalarPrepQuery(query, args=None, database="", tx=""):
+    dataset = runPrepQuery(query, args, database, tx)
+    if dataset.getRowCount() == 0 or dataset.getColumnCount() == 0:
+        return None
+    return dataset.getValueAt(0, 0)
+
+
+def beginTransaction(database="", isolationLevel=None, timeout=None):
+    try:
+        source = _datasource(database)
+        conn = source.borrow()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except:  # noqa: E722
+        raise _failure("system.db.beginTransaction", "", [], database, "", sys.exc_info()[1])
+    try:
+        conn.setAutoCommit(False)
+        if isolationLevel is not None:
+            conn.setTransactionIsolation(int(isolationLevel))
+    except Throwable as exc:
+        source.give_back(conn)
+        raise _failure("system.db.beginTransaction", "", [], database, "", exc)
+    tx = str(uuid.uuid4())
+    with _REGISTRY_LOCK:
+        _TRANSACTIONS[tx] = _Transaction(tx, source, conn, int(timeout) if timeout else 30000)
+    return tx
+
+
+def _on_transaction(function, tx, work):
+    try:
+        transaction = _transaction(tx)
+        with transaction.lock:
+            work(transaction)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except:  # noqa: E722
+        raise _failure(function, "", [], "", tx, sys.exc_info()[1])
+
+
+def commitTransaction(tx):
+    _on_transaction("system.db.commitTransaction", tx, lambda t: t.conn.commit())
+
+
+def rollbackTransaction(tx):
+    _on_transaction("system.db.rollbackTransaction", tx, lambda t: t.conn.rollback())
+
+
+def closeTransaction(tx):
+    def close(transaction):
+        with _REGISTRY_LOCK:
+            _TRANSACTIONS.pop(tx, None)
+        _end(transaction)
+    _on_transaction("system.db.closeTransaction", tx, close)
+
+
+def getConnectionInfo(name=""):
+    columns = ["Name", "Description", "DBType", "Status", "Problem", "ExtStatus", "Throughput",
+               "ActiveConnections", "MaxConnections", "ValidationQuery"]
+    try:
+        source = _datasource(name)
+    except Throwable:
+        return PyDataSet(columns, [])
+    return PyDataSet(columns, [[source.name, "fake connection to %s" % source.jdbc_url, source.db_type, "Valid", "",
+                                "Valid", -1, source.in_use(), source.max_connections, "SELECT 1"]])
+
+
+for _fn in (runPrepQuery, runPrepUpdate, runScalarPrepQuery, beginTransaction, commitTransaction,
+            rollbackTransaction, closeTransaction, getConnectionInfo):
+    setattr(db, _fn.__name__, _fn)
+
+
+# -- system.util --------------------------------------------------------------------------------------------------------
+
+class _LogRecords(object):
+    """The last messages every fake logger wrote, for tests (a bounded list)."""
+
+    def __init__(self, keep=5000):
+        self._items = []
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def add(self, record):
+        with self._lock:
+            self._items.append(record)
+            if len(self._items) > self._keep:
+                del self._items[:len(self._items) - self._keep]
+
+    def find(self, logger=None, level=None, contains=None):
+        with self._lock:
+            items = list(self._items)
+        return [r for r in items if (logger is None or r[0] == logger) and (level is None or r[1] == level)
+                and (contains is None or contains in r[2])]
+
+    def clear(self):
+        with self._lock:
+            self._items = []
+
+
+LOG_RECORDS = _LogRecords()
+
+
+class LoggerEx(object):
+    """system.util.getLogger(name): trace/debug/info/warn/error(message) and the *f formatting variants."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def _log(self, level, message):
+        LOG_RECORDS.add((self.name, level, u"%s" % (message,), time.time()))
+        if _LEVELS[level] >= _LEVELS.get(_STATE.get("logLevel", "WARN"), 3):
+            sys.stderr.write("%s %-5s [%s] %s\n" % (time.strftime("%H:%M:%S"), level, self.name, message))
+
+    def trace(self, message):
+        self._log("TRACE", message)
+
+    def debug(self, message):
+        self._log("DEBUG", message)
+
+    def info(self, message):
+        self._log("INFO", message)
+
+    def warn(self, message):
+        self._log("WARN", message)
+
+    def error(self, message):
+        self._log("ERROR", message)
+
+    def tracef(self, fmt, *args):
+        self._log("TRACE", fmt % args)
+
+    def debugf(self, fmt, *args):
+        self._log("DEBUG", fmt % args)
+
+    def infof(self, fmt, *args):
+        self._log("INFO", fmt % args)
+
+    def warnf(self, fmt, *args):
+        self._log("WARN", fmt % args)
+
+    def errorf(self, fmt, *args):
+        self._log("ERROR", fmt % args)
+
+    def isTraceEnabled(self):
+        return _STATE.get("logLevel", "WARN") == "TRACE"
+
+    def isDebugEnabled(self):
+        return _STATE.get("logLevel", "WARN") in ("TRACE", "DEBUG")
+
+    def isInfoEnabled(self):
+        return _LEVELS[_STATE.get("logLevel", "WARN")] <= _LEVELS["INFO"]
+
+
+util = _module("system.util", "Fake of Ignition's system.util.")
+util.globals = _GLOBALS
+
+
+def getGlobals():
+    return _GLOBALS
+
+
+def getLogger(name):
+    return LoggerEx(name)
+
+
+def getProjectName():
+    return _STATE["project"]
+
+
+def getSystemFlags():
+    """Designer and Vision Client only: 1 = Designer, 4 = Client (the gateway has no such function)."""
+    if _STATE["scope"] == "gateway":
+        raise AttributeError("system.util.getSystemFlags is not available in the gateway scope")
+    return 1 if _STATE["scope"] == "designer" else 4
+
+
+for _fn in (getGlobals, getLogger, getProjectName, getSystemFlags):
+    setattr(util, _fn.__name__, _fn)
+
+
+# -- system.date --------------------------------------------------------------------------------------------------------
+
+date = _module("system.date", "Fake of Ignition's system.date.")
+
+
+def now():
+    return Date()
+
+
+def toMillis(value):
+    return Long(value.getTime())
+
+
+date.now = now
+date.toMillis = toMillis
+
+
+# -- system.fake: configuration of the fake (not part of Ignition) -----------------------------------------------------
+
+fake = _module("system.fake", "Configures the fake: connections, scope, project; what tests inspect.")
+
+
+def add_connection(name, url, max_connections=16, wait_ms=30000):
+    """A named database connection, like one created under Config > Databases > Connections."""
+    source = _Datasource(name, url, max_connections, wait_ms)
+    with _REGISTRY_LOCK:
+        old = _DATASOURCES.get(name)
+        _DATASOURCES[name] = source
+    if old is not None:
+        old.close()
+    return source
+
+
+def remove_connection(name):
+    with _REGISTRY_LOCK:
+        source = _DATASOURCES.pop(name, None)
+    if source is not None:
+        source.close()
+
+
+def set_scope(scope):
+    """'gateway', 'designer' or 'client': what ApplicationScope.getGlobalScope() reports."""
+    if scope not in _SCOPES:
+        raise ValueError("scope must be one of %s" % ", ".join(sorted(_SCOPES)))
+    _STATE["scope"] = scope
+
+
+def set_project(name):
+    _STATE["project"] = name
+
+
+def set_default_database(name):
+    _STATE["defaultDatabase"] = name
+
+
+def set_log_level(level):
+    """Messages at this level and above are also written to stderr (default WARN; OFF for none)."""
+    _STATE["logLevel"] = level.upper()
+
+
+def open_transactions():
+    with _REGISTRY_LOCK:
+        return sorted(_TRANSACTIONS)
+
+
+def connections_in_use(name):
+    return _datasource(name).in_use()
+
+
+def reset(clear_globals=True):
+    """Back to a fresh process: transactions rolled back, pools closed, globals and log records cleared."""
+    with _REGISTRY_LOCK:
+        transactions = list(_TRANSACTIONS.values())
+        _TRANSACTIONS.clear()
+        sources = list(_DATASOURCES.values())
+        _DATASOURCES.clear()
+    for transaction in transactions:
+        _end(transaction)
+    for source in sources:
+        source.close()
+    if clear_globals:
+        _GLOBALS.clear()
+    LOG_RECORDS.clear()
+    _STATE.update({"scope": "gateway", "project": "exchange-workflows", "defaultDatabase": "Workflows"})
+
+
+fake.log_records = LOG_RECORDS
+for _fn in (add_connection, remove_connection, set_scope, set_project, set_default_database, set_log_level,
+            open_transactions, connections_in_use, reset):
+    setattr(fake, _fn.__name__, _fn)
+
+del _fn
