@@ -9,6 +9,7 @@ import re
 from exchange.workflows.api import admin, params, service
 from exchange.workflows.engine import commands, policy, starts
 from exchange.workflows.host import runtime
+from exchange.workflows.util import ids
 from exchange.workflows.util.envelope import failure, guarded, success
 
 UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
@@ -266,7 +267,16 @@ def command_policy(call):
     return success("OK", "command policy", {"commands": rows})
 
 
-# (method, path pattern, function); the pattern is anchored and matched against the decoded path
+def bad_run_id(call):
+    """Any /api/runs/<x>/... that no route above took: a malformed id is a 400, anything else an unknown route."""
+    if ids.is_uuid(call.groups[0]):
+        return failure("ROUTE_NOT_FOUND", "no API route %s %s (see docs/console.md)"
+                       % (call.request.method, call.request.path))
+    return failure("INVALID_ARGUMENT", "%r is not a run id (runs are named by UUID)" % call.groups[0],
+                   {"field": "workflowId"})
+
+
+# (method, path pattern, function); the pattern is anchored and matched against the decoded path; "*" is any method
 ROUTES = [
     ("GET", r"/api/workflows", list_workflows),
     ("GET", r"/api/templates", list_templates),
@@ -290,6 +300,7 @@ ROUTES = [
     ("POST", r"/api/admin/retention/apply", apply_retention),
     ("GET", r"/api/admin/schema", schema),
     ("GET", r"/api/admin/policy", command_policy),
+    ("*", r"/api/runs/([^/]+)(?:/[^/]*)?", bad_run_id),
 ]
 _COMPILED = [(m, re.compile("^" + p + "$"), f) for m, p, f in ROUTES]
 
@@ -300,7 +311,7 @@ def match(method, path):
     for route_method, pattern, fn in _COMPILED:
         found = pattern.match(path)
         if found:
-            if route_method == method:
+            if route_method == method or (route_method == "*" and not methods):
                 return fn, found.groups()
             methods.append(route_method)
     if methods:
