@@ -302,10 +302,14 @@ def test_list_workflows_describes_parameters_and_templates(engine):
 
 
 def test_schema_migrations_are_versioned_and_idempotent(engine):
+    from exchange.workflows.store import migrations
+
     first = admin.migrate()
-    assert first["ok"] and first["code"] == "SCHEMA_CURRENT" and first["data"]["version"] == 1
-    rows = engine.store.db.query("SELECT version, name FROM workflows.schema_migrations")
-    assert [r[0] for r in rows] == [1]
+    assert first["ok"] and first["code"] == "SCHEMA_CURRENT"
+    assert first["data"]["version"] == migrations.LATEST == len(migrations.MIGRATIONS)
+    rows = engine.store.db.query("SELECT version, name FROM workflows.schema_migrations ORDER BY version")
+    assert [r[0] for r in rows] == [v for v, _, _ in migrations.MIGRATIONS]
+    assert admin.schemaVersion()["data"] == {"version": migrations.LATEST, "latest": migrations.LATEST}
 
 
 def test_a_database_that_is_down_is_a_code_not_an_exception(make_engine, tmp_path):

@@ -85,7 +85,8 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
         if store.dialect.supports_notify:
             store.notify("cmd:" + wid)
         if run["status"] == HELD:
-            engine.wake()
+            engine.kernel.set_flag("heldCommand", True)
+            engine.wake(new_work=False)
     return record, run
 
 

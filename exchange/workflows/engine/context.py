@@ -66,6 +66,7 @@ class RunContext(object):
         self.store = engine.store
         self.workflow_uuid = run["workflow_uuid"]
         self.name = run["name"]
+        self.queue_name = run.get("queue_name")
         self.definition = definition
         self.inputs = run["inputs_obj"]
         self.params = run["params"]

@@ -5,6 +5,7 @@ runs of dead executors, polls for commands and runs the sweeps. A light tick (a 
 a NOTIFY, a worker freeing a slot) only flushes and claims, so work starts without waiting for the timer.
 """
 import sys
+import threading
 
 from exchange.workflows.engine import policy
 from exchange.workflows.engine.runner import status_log
@@ -26,6 +27,9 @@ class Dispatcher(object):
         self.log = engine.logger("dispatcher")
         self.ticks = 0
         self.backlog = False
+        self.backlog_queues = set()
+        self._freed = set()
+        self._freed_lock = threading.Lock()
         self._again = False
         self._backoff_ms = 0
         self._paused_until = 0
@@ -90,7 +94,7 @@ class Dispatcher(object):
             self.adopt_own(now)
             self.recover_dead(now)
         if not engine.draining():
-            self.claim(now)
+            self.claim(now, full)
         if full:
             for workflow_uuid in self.store.runs_with_pending_commands(engine.executor_id):
                 engine.hint(workflow_uuid)
@@ -194,21 +198,31 @@ class Dispatcher(object):
 
     # -- claims -----------------------------------------------------------------------------------------------------
 
-    def claim(self, now):
+    def claim(self, now, full):
+        """Held runs with a command to apply first, then every queue with work.
+
+        A light tick after a run finished only looks at the queues that still had a backlog; a start, a
+        notification or the timer makes it ask the database which queues have work.
+        """
         engine = self.engine
         free = self.free_slots()
         if free <= 0:
             self.backlog = True
             return
-        for workflow_uuid in self.store.claim_held_with_commands(engine.executor_id, engine.generation, free, now,
-                                                                  policy.WAKES_HELD):
-            self.submit(workflow_uuid, resumed=True)
-        backlog = False
-        waiting = self.store.queues_with_work()
+        if full or self.kernel.take_flag("heldCommand"):
+            for workflow_uuid in self.store.claim_held_with_commands(engine.executor_id, engine.generation, free, now,
+                                                                      policy.WAKES_HELD):
+                self.submit(workflow_uuid, resumed=True)
+        backlog = set()
+        revisit = self._take_freed() | self.backlog_queues
+        if full or self.kernel.take_flag("newWork") or not revisit:
+            waiting = self.store.queues_with_work()
+        else:
+            waiting = dict([(name, engine.config.claim_batch) for name in revisit])
         for name in sorted(waiting):
             free = self.free_slots()
             if free <= 0:
-                backlog = True
+                backlog.update([n for n in waiting if n >= name])
                 break
             queue = engine.queues.get(name)
             want = min(free, waiting[name], engine.config.claim_batch)
@@ -220,9 +234,20 @@ class Dispatcher(object):
                 rate_period_ms=queue.rate_period_ms if queue else None)
             for workflow_uuid in claimed:
                 self.submit(workflow_uuid)
-            if len(claimed) < waiting[name]:
-                backlog = True
-        self.backlog = backlog
+            if len(claimed) == want and want < waiting[name]:
+                backlog.add(name)  # got all it asked for and more is waiting: come back when a slot frees
+        self.backlog_queues = backlog
+        self.backlog = bool(backlog)
+
+    def run_finished(self, queue_name):
+        """A run of this queue ended: its slot (and the queue's capacity) is free for the next claim."""
+        with self._freed_lock:
+            self._freed.add(queue_name)
+
+    def _take_freed(self):
+        with self._freed_lock:
+            freed, self._freed = self._freed, set()
+        return freed
 
     # -- upkeep -----------------------------------------------------------------------------------------------------
 

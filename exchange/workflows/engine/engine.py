@@ -129,17 +129,27 @@ class Engine(object):
         """One full tick (the timer)."""
         return self.dispatcher.tick(full=True)
 
-    def wake(self):
-        """Ask for a light tick soon (a start, a freed slot, a NOTIFY); coalesced."""
+    def wake(self, new_work=True):
+        """Ask for a light tick soon (a start, a freed slot, a NOTIFY); coalesced.
+
+        new_work: runs may have been added (a start, a NOTIFY), so the tick asks which queues have work; a freed
+        slot only revisits the queues that had a backlog.
+        """
         if self.host.executes and not self.stopping():
+            if new_work:
+                self.kernel.set_flag("newWork", True)
             self.kernel.wake(self._light_tick)
 
     def _light_tick(self):
         self.dispatcher.tick(full=False)
 
-    def run_finished(self):
-        if self.dispatcher.backlog:
-            self.wake()
+    def run_finished(self, queue_name=None):
+        """A worker is free again: claim the next run of its queue (and of queues with a backlog) now."""
+        if queue_name is not None:
+            self.dispatcher.run_finished(queue_name)
+            self.wake(new_work=False)
+        elif self.dispatcher.backlog:
+            self.wake(new_work=False)
 
     def flush_logs(self):
         """Write step log entries that wait in memory, and the 'started' entry of steps that run long.
@@ -192,5 +202,8 @@ class Engine(object):
         payload = payload or ""
         if payload.startswith("cmd:"):
             self.hint(payload[4:])
-        self.wake()
+            self.kernel.set_flag("heldCommand", True)
+            self.wake(new_work=False)
+        else:
+            self.wake()
 

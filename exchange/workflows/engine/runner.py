@@ -16,7 +16,8 @@ from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError, InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
-_BEGIN_RETURNING = ["name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of", "phase"]
+_BEGIN_RETURNING = ["name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of", "phase",
+                    "queue_name"]
 
 
 def status_log(status, at, **extra):
@@ -37,10 +38,12 @@ class Runner(object):
         """Run (or continue) one claimed run; never raises."""
         engine = self.engine
         ctx = None
+        queue_name = None
         try:
             ctx = self._begin(workflow_uuid, generation, resumed)
             if ctx is None:
                 return
+            queue_name = ctx.queue_name
             engine.contexts[workflow_uuid] = ctx
             context.activate(ctx)
             self._run(ctx)
@@ -53,7 +56,7 @@ class Runner(object):
             context.deactivate()
             engine.contexts.pop(workflow_uuid, None)
             engine.kernel.active.remove(workflow_uuid)
-            engine.run_finished()
+            engine.run_finished(queue_name)
 
     def _begin(self, workflow_uuid, generation, resumed):
         engine = self.engine

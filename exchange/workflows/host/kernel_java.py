@@ -137,6 +137,10 @@ class JavaKernel(object):
     def set_flag(self, name, value):
         self._store.get("flags").put(name, Boolean(bool(value)))
 
+    def take_flag(self, name):
+        """Read and clear a flag in one step."""
+        return bool(self._store.get("flags").remove(name, Boolean.TRUE))
+
     def count(self, name, delta=1):
         counters = self._store.get("counters")
         counter = counters.get(name)

@@ -154,6 +154,10 @@ class PyKernel(object):
     def set_flag(self, name, value):
         self._flags[name] = bool(value)
 
+    def take_flag(self, name):
+        """Read and clear a flag in one step."""
+        return bool(self._flags.pop(name, False))
+
     def count(self, name, delta=1):
         with self._gen_lock:
             self._counters[name] = self._counters.get(name, 0) + delta

@@ -159,8 +159,65 @@ def _v1_core(d):
     return d.create_schema() + stmts
 
 
+def _v2_claim_function(d):
+    """PostgreSQL: the queue claim of Store.claim_queue as one server-side call (one round trip per claim)."""
+    if d.name != "postgresql":
+        return []
+    return ["""CREATE OR REPLACE FUNCTION workflows.claim_queue(p_queue TEXT, p_executor TEXT, p_generation BIGINT,
+        p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER, p_rate_limit INTEGER,
+        p_rate_period_ms BIGINT, p_window INTEGER) RETURNS SETOF TEXT LANGUAGE plpgsql AS $claim$
+DECLARE
+    wanted INTEGER := p_limit;
+    executing INTEGER;
+    executing_here INTEGER;
+    started INTEGER;
+    candidate RECORD;
+    chosen TEXT[] := ARRAY[]::TEXT[];
+    partitions TEXT[] := ARRAY[]::TEXT[];
+BEGIN
+    -- claimers of one queue take turns, so counts below stay true until this transaction commits
+    PERFORM pg_advisory_xact_lock(hashtext('workflows.queue:' || p_queue));
+    IF p_concurrency IS NOT NULL OR p_worker_concurrency IS NOT NULL THEN
+        SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = p_executor THEN 1 ELSE 0 END), 0)
+          INTO executing, executing_here
+          FROM workflows.workflow_status WHERE queue_name = p_queue AND status IN %(executing)s;
+        IF p_concurrency IS NOT NULL THEN wanted := LEAST(wanted, p_concurrency - executing); END IF;
+        IF p_worker_concurrency IS NOT NULL THEN wanted := LEAST(wanted, p_worker_concurrency - executing_here); END IF;
+    END IF;
+    IF p_rate_limit IS NOT NULL AND wanted > 0 THEN
+        SELECT count(*) INTO started FROM workflows.workflow_status
+         WHERE queue_name = p_queue AND claimed_at >= p_now - p_rate_period_ms;
+        wanted := LEAST(wanted, p_rate_limit - started);
+    END IF;
+    IF wanted <= 0 THEN
+        RETURN;
+    END IF;
+    FOR candidate IN
+        SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c
+         WHERE c.queue_name = p_queue AND c.status = 'ENQUEUED'
+           AND (c.partition_key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM workflows.workflow_status a WHERE a.queue_name = c.queue_name
+                   AND a.partition_key = c.partition_key AND a.status IN %(holding)s))
+         ORDER BY c.priority, c.created_at, c.workflow_uuid
+         LIMIT GREATEST(p_window, wanted)
+    LOOP
+        IF candidate.partition_key IS NOT NULL THEN
+            CONTINUE WHEN candidate.partition_key = ANY (partitions);
+            partitions := partitions || candidate.partition_key;
+        END IF;
+        chosen := chosen || candidate.workflow_uuid;
+        EXIT WHEN cardinality(chosen) >= wanted;
+    END LOOP;
+    RETURN QUERY UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = p_executor,
+                        generation = p_generation, claimed_at = p_now, updated_at = p_now
+                  WHERE workflow_uuid = ANY (chosen) AND status = 'ENQUEUED' RETURNING workflow_uuid;
+END
+$claim$""" % {"executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
+    (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -244,8 +244,13 @@ class Store(object):
         """
         if limit <= 0:
             return []
+        window = window or max(4 * limit, 32)
+        if self.dialect.supports_cte_dml:
+            rows = self.db.query("SELECT * FROM workflows.claim_queue(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (queue_name, executor_id, generation, limit, now, concurrency, worker_concurrency,
+                                  rate_limit, rate_period_ms, window))
+            return [r[0] for r in rows]
         with self.db.transaction():
-            self._lock("workflows.queue:" + queue_name)
             if concurrency is not None or worker_concurrency is not None:
                 row = self.db.query(
                     "SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = ? THEN 1 ELSE 0 END), 0) FROM "
@@ -261,7 +266,6 @@ class Store(object):
                 limit = min(limit, rate_limit - int(started))
             if limit <= 0:
                 return []
-            window = window or max(4 * limit, 32)
             candidates = self.db.query(
                 "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
                 "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "

@@ -1,0 +1,179 @@
+"""`./gateway bench`: measure every host on fresh databases, print a table, write JSON and bench/RESULTS.md.
+
+    ./gateway bench [--json FILE] [--peers] [--quick] [--rows N] [--no-jython] [--no-sqlite] [--no-record]
+
+Figures are reported with their ratio to a baseline measured in the same run (one plain INSERT round trip on
+the same connection type). --peers installs DBOS Transact (PyPI) into .venv and runs the same workloads against
+the same PostgreSQL server.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PG_SERVER = os.environ.get("WORKFLOWS_BENCH_PG", os.environ.get("WORKFLOWS_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
+DBOS_VERSION = "3.4.0"
+
+TARGETS = [
+    ("step_overhead_ratio", "<=", 1.5, "step_overhead_ms <= 1.5 x insert_rtt_ms"),
+    ("statements_per_step", "<=", 1.0, "statements_per_step = 1 (happy path)"),
+    ("start_to_running_ms_in_process", "<=", 50.0, "start -> running <= 50 ms in-process"),
+    ("start_to_running_ms_other_process", "<=", 50.0, "start -> running <= 50 ms across processes (NOTIFY)"),
+    ("hold_latency_ms", "<=", 150.0, "HOLD -> HELD p50 <= 150 ms"),
+]
+
+
+def recreate(name):
+    import psycopg
+
+    with psycopg.connect(PG_SERVER + "/postgres", autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        conn.execute('CREATE DATABASE "%s"' % name)
+    return "%s/%s" % (PG_SERVER, name)
+
+
+def run_host(command, url, extra, env=None):
+    fd, out = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["BENCH_PYTHON"] = sys.executable
+    subprocess.check_call(command + [os.path.join(HERE, "host_bench.py"), url, out] + extra, cwd=ROOT, env=full_env)
+    with open(out) as handle:
+        figures = json.load(handle)
+    os.unlink(out)
+    return figures
+
+
+def run_peer(url, quick):
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           "dbos==%s" % DBOS_VERSION])
+    fd, out = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    subprocess.check_call([sys.executable, os.path.join(HERE, "dbos_peer.py"), url, out] + (["--quick"] if quick else []),
+                          cwd=ROOT)
+    with open(out) as handle:
+        figures = json.load(handle)
+    os.unlink(out)
+    return figures
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return " / ".join("%s %s" % (k, fmt(v)) for k, v in sorted(value.items()))
+    if isinstance(value, float):
+        return "%.3f" % value if value < 10 else "%.1f" % value
+    return str(value)
+
+
+def table(results):
+    keys = ["insert_rtt_ms", "step_overhead_ms", "step_overhead_ratio", "statements_per_step",
+            "statements_per_step_all_threads", "queue_throughput_wf_s", "queue_throughput_wf_s_default_poll",
+            "enqueue_in_memory_us", "start_ms", "start_to_running_ms_in_process", "start_to_running_ms_other_process",
+            "start_to_running_ms_queue_best_poll", "hold_latency_ms", "list_runs_ms", "transactions_per_step",
+            "max_memory_mb"]
+    lines = ["| figure | " + " | ".join("%s / %s" % (r["host"], r["db"]) for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    for key in keys:
+        if not any(key in r for r in results):
+            continue
+        lines.append("| %s | %s |" % (key, " | ".join(fmt(r.get(key)) for r in results)))
+    return "\n".join(lines)
+
+
+def verdicts(results, peer):
+    lines = []
+    for result in results:
+        if result["db"] != "postgresql":
+            continue
+        for key, op, limit, text in TARGETS:
+            value = result.get(key)
+            if value is None:
+                continue
+            ok = value <= limit
+            lines.append("%s %s: %s = %s" % ("PASS" if ok else "MISS", result["host"], text, fmt(value)))
+        if result["host"].startswith("jython"):
+            p99 = result.get("enqueue_in_memory_us", {}).get("p99")
+            if p99 is not None:
+                lines.append("%s jython: enqueue_in_memory p99 <= 100 us = %s" % ("PASS" if p99 <= 100 else "MISS",
+                                                                                  fmt(p99)))
+            tput = result.get("queue_throughput_wf_s")
+            lines.append("%s jython: queue throughput >= 500 wf/s with -Xmx256m = %s" % (
+                "PASS" if tput and tput >= 500 else "MISS", fmt(tput)))
+        worst = max((result.get("list_runs_ms") or {"-": 0}).values())
+        lines.append("%s %s: list_runs any page <= 50 ms = %s" % ("PASS" if worst <= 50 else "MISS", result["host"],
+                                                                   fmt(worst)))
+        if peer:
+            ratio = result["queue_throughput_wf_s"] / peer["queue_throughput_wf_s"]
+            lines.append("%s %s: queue throughput >= 4 x DBOS (best poll) = %.1fx" % (
+                "PASS" if ratio >= 4 else "MISS", result["host"], ratio))
+            lines.append("info %s: step overhead %.1fx faster than DBOS; start->running %.1fx faster" % (
+                result["host"], peer["step_overhead_ms"] / result["step_overhead_ms"],
+                peer["start_to_running_ms_in_process"] / max(result["start_to_running_ms_in_process"], 0.001)))
+    return "\n".join(lines)
+
+
+def record(text, command):
+    path = os.path.join(HERE, "RESULTS.md")
+    head = "# Benchmark results\n\nNewest first. Each entry: date, machine, command, figures (ms unless named).\n"
+    body = ""
+    if os.path.exists(path):
+        with open(path) as handle:
+            body = handle.read()
+        if body.startswith(head):
+            body = body[len(head):]
+    machine = "%s, %d cores, %s, Python %s" % (platform.node(), os.cpu_count() or 0, platform.platform(),
+                                                platform.python_version())
+    entry = "\n## %s\n\nMachine: %s\n\nCommand: `%s`\n\n%s\n" % (
+        datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), machine, command, text)
+    with open(path, "w") as handle:
+        handle.write(head + entry + body)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="./gateway bench")
+    parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument("--peers", action="store_true", help="also run DBOS Transact %s" % DBOS_VERSION)
+    parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--rows", type=int, default=1000000, help="rows in workflow_status for list_runs")
+    parser.add_argument("--no-jython", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-record", action="store_true", help="do not add the run to bench/RESULTS.md")
+    opts = parser.parse_args(argv)
+    extra = ["--rows", str(opts.rows)] + (["--quick"] if opts.quick else [])
+    gateway = os.path.join(ROOT, "gateway")
+    results = []
+    results.append(run_host([sys.executable], recreate("wf_bench_cpython"), extra))
+    if not opts.no_jython:
+        results.append(run_host([gateway, "jython"], recreate("wf_bench_jython"), extra,
+                                env={"WORKFLOWS_JAVA_OPTS": "-Xmx256m"}))
+    if not opts.no_sqlite:
+        tmp = tempfile.mkdtemp(prefix="wf-bench-")
+        results.append(run_host([sys.executable], "sqlite:" + os.path.join(tmp, "cpython.db"), extra))
+        if not opts.no_jython:
+            results.append(run_host([gateway, "jython"], "sqlite:" + os.path.join(tmp, "jython.db"), extra,
+                                    env={"WORKFLOWS_JAVA_OPTS": "-Xmx256m"}))
+    peer = None
+    if opts.peers:
+        peer = run_peer(recreate("wf_bench_dbos"), opts.quick)
+        results.append(peer)
+    text = table(results) + "\n\n```\n" + verdicts(results, peer) + "\n```"
+    print(text)
+    if opts.json:
+        with open(opts.json, "w") as handle:
+            json.dump({"results": results, "peer": peer}, handle, indent=2, sort_keys=True)
+    if not opts.no_record:
+        record(text, "./gateway bench " + " ".join(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,334 @@
+"""The benchmark workloads, run in-process by any host (CPython + psycopg, Jython + JDBC).
+
+Each function takes a started engine and returns figures; `measure(url, host_kind)` runs them all and returns a
+dict. Python 2.7 / 3 common subset: the same file runs under Jython.
+"""
+from __future__ import division
+
+import os
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from exchange.workflows.api import service  # noqa: E402
+from exchange.workflows.engine.context import getWorkflows  # noqa: E402
+from exchange.workflows.engine.decorators import step, workflow  # noqa: E402
+from exchange.workflows.engine.engine import Engine, EngineConfig  # noqa: E402
+from exchange.workflows.engine.queues import declareQueue  # noqa: E402
+from exchange.workflows.host import hosts, runtime  # noqa: E402
+
+JYTHON = sys.platform.startswith("java")
+if JYTHON:
+    from java.lang import System
+
+    def clock():
+        return System.nanoTime() / 1e9
+else:
+    clock = getattr(time, "perf_counter", time.time)
+
+declareQueue("bench", workerConcurrency=8)
+MAIN_THREAD = threading.current_thread().name
+FIRST_STEP_AT = {}
+
+
+@step(name="noop")
+def noop(index):
+    return None
+
+
+@step(name="first")
+def first_step():
+    return time.time()
+
+
+@step(name="tick50")
+def tick50(index):
+    time.sleep(0.05)
+    return index
+
+
+@workflow(name="b.noop")
+def noop_steps(count=200):
+    for index in range(count):
+        noop(index)
+    return count
+
+
+@workflow(name="b.three")
+def three():
+    noop(0)
+    noop(1)
+    noop(2)
+    return 3
+
+
+@workflow(name="b.first")
+def first():
+    at = first_step()
+    FIRST_STEP_AT[getWorkflows().workflowId] = time.time()
+    return at
+
+
+@workflow(name="b.ticks")
+def ticks(count=400):
+    for index in range(count):
+        tick50(index)
+    return count
+
+
+class CountingDatabase(object):
+    """Counts statements per thread: what a workload costs in round trips."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.dialect = inner.dialect
+        self._counts = {}
+        self._lock = threading.Lock()
+
+    def _count(self, n=1):
+        name = threading.current_thread().name
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + n
+
+    def snapshot(self):
+        with self._lock:
+            return dict(self._counts)
+
+    def query(self, sql, params=()):
+        self._count()
+        return self._inner.query(sql, params)
+
+    def execute(self, sql, params=()):
+        self._count()
+        return self._inner.execute(sql, params)
+
+    def execute_many(self, sql, rows):
+        self._count()
+        return self._inner.execute_many(sql, rows)
+
+    def transaction(self):
+        return self._inner.transaction()
+
+    def close(self):
+        self._inner.close()
+
+    def listen(self, *args):
+        return self._inner.listen(*args)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    index = min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values):
+    return percentile(values, 0.5)
+
+
+def build_engine(url, workers=8, executor_id="bench"):
+    host = hosts.standalone_host(url) if JYTHON else hosts.cpython_host(url)
+    host.db = CountingDatabase(host.db)
+    engine = Engine(host, EngineConfig(executor_id=executor_id, workers=workers, tick_ms=1000))
+    runtime.install(engine)
+    engine.start()
+    return engine
+
+
+def wait_done(workflow_id, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = service.getWorkflow(workflowId=workflow_id)["data"]
+        if run.get("status") in ("SUCCESS", "ERROR", "CANCELLED", "STOPPED"):
+            return run
+        time.sleep(0.01)
+    raise RuntimeError("run %s did not finish" % workflow_id)
+
+
+def insert_rtt(engine, samples=3000):
+    db = engine.host.db
+    db.execute("CREATE TABLE IF NOT EXISTS workflows.bench_rtt (id INTEGER, note TEXT)")
+    times = []
+    for index in range(samples):
+        started = clock()
+        db.execute("INSERT INTO workflows.bench_rtt (id, note) VALUES (?, ?)", (index, "x"))
+        times.append(clock() - started)
+    return median(times[samples // 3:]) * 1000
+
+
+def step_overhead(engine, steps=200, runs=5, warmup=3):
+    """A workflow of `steps` no-op steps, executed `runs` times after warm-up; median ms per step."""
+    per_step = []
+    worker_statements = []
+    all_statements = []
+    for index in range(warmup + runs):
+        before = engine.host.db.snapshot()
+        wid = service.start(workflowName="b.noop", inputs={"resolved": {"count": steps}})["data"]["workflowId"]
+        run = wait_done(wid)
+        after = engine.host.db.snapshot()
+        if index < warmup:
+            continue
+        per_step.append((run["completedAt"] - run["startedAt"]) / steps)
+        deltas = dict((k, after.get(k, 0) - before.get(k, 0)) for k in after)
+        # the thread that executed the run issued the most statements, the caller's polling aside
+        worker_statements.append(max([v for k, v in deltas.items() if k != MAIN_THREAD] or [0]) / steps)
+        all_statements.append(sum(deltas.values()) / steps)
+    return {"step_overhead_ms": median(per_step), "statements_per_step": median(worker_statements),
+            "statements_per_step_all_threads": median(all_statements)}
+
+
+def queue_throughput(engine, count=1000):
+    started = clock()
+    ids = [service.start(workflowName="b.three", queueName="bench")["data"]["workflowId"] for _ in range(count)]
+    db = engine.host.db
+    placeholders = ", ".join(["?"] * len(ids))
+    while True:
+        done = db.query("SELECT count(*) FROM workflows.workflow_status WHERE status = 'SUCCESS' AND workflow_uuid "
+                        "IN (%s)" % placeholders, ids)[0][0]
+        if int(done) >= count:
+            break
+        time.sleep(0.01)
+    return count / (clock() - started)
+
+
+def enqueue_in_memory(engine, count=5000):
+    engine.kernel.set_flag("draining", True)  # measure the caller's path only; the flush still runs on ticks
+    times = []
+    try:
+        for _ in range(count):
+            started = clock()
+            service.enqueueInMemory(workflowName="b.three", queueName="bench")
+            times.append(clock() - started)
+    finally:
+        engine.dispatcher.flush_memory_queue(int(time.time() * 1000))
+        engine.host.db.execute("DELETE FROM workflows.workflow_status WHERE status = 'ENQUEUED'")
+        engine.kernel.set_flag("draining", False)
+    times = times[count // 5:]
+    return {"p50": percentile(times, 0.5) * 1e6, "p99": percentile(times, 0.99) * 1e6}
+
+
+def start_latency(engine, count=300):
+    """start() p50/p99 and, in the same process, start() returning -> first step running."""
+    starts = []
+    to_running = []
+    for _ in range(count):
+        t0 = clock()
+        resp = service.start(workflowName="b.first")
+        t1 = clock()
+        returned = time.time()
+        starts.append(t1 - t0)
+        run = wait_done(resp["data"]["workflowId"])
+        to_running.append(max(0.0, run["output"] - returned))
+    return {"start_ms": {"p50": percentile(starts, 0.5) * 1000, "p99": percentile(starts, 0.99) * 1000},
+            "start_to_running_ms_in_process": median(to_running) * 1000}
+
+
+def hold_latency(engine, samples=15):
+    """sendCommand("HOLD") returning -> phase HELD, with 50 ms steps (timestamps of the phase history)."""
+    latencies = []
+    for _ in range(samples):
+        wid = service.start(workflowName="b.ticks")["data"]["workflowId"]
+        deadline = time.time() + 30
+        while len(service.listSteps(workflowId=wid)["data"]["steps"]) < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.013 * (len(latencies) % 4))  # land at different points of a step
+        service.sendCommand(workflowId=wid, cmd="HOLD")
+        sent = time.time() * 1000
+        while True:
+            history = service.listEventHistory(workflowId=wid)["data"]["history"]
+            held = [h for h in history if h["key"] == "phase" and h["value"] == "HELD"]
+            if held:
+                latencies.append(max(0, held[0]["at"] - sent))
+                break
+            time.sleep(0.005)
+        service.cancel(workflowId=wid)
+    return median(latencies)
+
+
+def list_runs(engine, rows):
+    """The console's runs query at `rows` rows: first page, a deep page, and filtered pages."""
+    db = engine.host.db
+    have = int(db.query("SELECT count(*) FROM workflows.workflow_status")[0][0])
+    if have < rows:
+        bulk_rows(engine, rows - have)
+    timings = {}
+
+    def timed(name, **kwargs):
+        best = None
+        for _ in range(5):
+            started = clock()
+            resp = service.listRuns(limit=50, **kwargs)
+            elapsed = (clock() - started) * 1000
+            assert resp["ok"], resp
+            best = elapsed if best is None else min(best, elapsed)
+        timings[name] = best
+        return resp
+    timed("first_page")
+    middle = db.query("SELECT created_at, workflow_uuid FROM workflows.workflow_status ORDER BY created_at DESC, "
+                      "workflow_uuid DESC LIMIT 1 OFFSET ?", (rows // 2,))[0]
+    cursor = "%d_%s" % (int(middle[0]), middle[1])
+    timed("deep_page", cursor=cursor)
+    timed("by_workflow_deep", workflowName="b.bulk", cursor=cursor)
+    timed("by_status_first", status="ERROR")
+    return timings
+
+
+def bulk_rows(engine, count):
+    db = engine.host.db
+    if db.dialect == "postgresql":
+        db.execute(
+            "INSERT INTO workflows.workflow_status (workflow_uuid, name, status, phase, queue_name, priority, inputs, "
+            "created_at, updated_at, started_at, completed_at, run_count) SELECT md5(g::text || random()::text)::uuid"
+            "::text, CASE WHEN g % 3 = 0 THEN 'b.bulk' ELSE 'b.other' END, CASE WHEN g % 50 = 0 THEN 'ERROR' ELSE "
+            "'SUCCESS' END, 'COMPLETE', 'default', 100, '{}', 1700000000000 + g * 10, 1700000000000 + g * 10, "
+            "1700000000000 + g * 10, 1700000000005 + g * 10, 1 FROM generate_series(1, ?) AS g", (count,))
+        db.execute("ANALYZE workflows.workflow_status")
+    else:
+        with db.transaction():
+            db.execute(
+                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?) "
+                "INSERT INTO workflows.workflow_status (workflow_uuid, name, status, phase, queue_name, priority, "
+                "inputs, created_at, updated_at, started_at, completed_at, run_count) SELECT lower(hex(randomblob(4)) "
+                "|| '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || "
+                "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))), CASE WHEN n % 3 = 0 THEN 'b.bulk' ELSE "
+                "'b.other' END, CASE WHEN n % 50 = 0 THEN 'ERROR' ELSE 'SUCCESS' END, 'COMPLETE', 'default', 100, "
+                "'{}', 1700000000000 + n * 10, 1700000000000 + n * 10, 1700000000000 + n * 10, "
+                "1700000000005 + n * 10, 1 FROM g", (count,))
+            db.execute("ANALYZE workflows")
+
+
+def measure(url, rows=1000000, quick=False, remote=None):
+    engine = build_engine(url)
+    out = {"host": "jython+jdbc" if JYTHON else "cpython+" + ("psycopg" if url.startswith("postgres") else "sqlite3"),
+           "db": "postgresql" if url.startswith("postgres") else "sqlite"}
+    try:
+        out["insert_rtt_ms"] = insert_rtt(engine, 1000 if quick else 3000)
+        out.update(step_overhead(engine, runs=3 if quick else 5, warmup=2 if quick else 5))
+        out["step_overhead_ratio"] = out["step_overhead_ms"] / out["insert_rtt_ms"]
+        out["queue_throughput_wf_s"] = queue_throughput(engine, 300 if quick else 1000)
+        out["enqueue_in_memory_us"] = enqueue_in_memory(engine, 2000 if quick else 10000)
+        out.update(start_latency(engine, 100 if quick else 300))
+        if remote is not None:
+            out.update(remote())
+        out["hold_latency_ms"] = hold_latency(engine, 5 if quick else 15)
+        if rows:
+            out["list_runs_ms"] = list_runs(engine, rows)
+        out["max_memory_mb"] = _max_memory_mb()
+    finally:
+        engine.stop(grace_s=5)
+        engine.host.close()
+    return out
+
+
+def _max_memory_mb():
+    if JYTHON:
+        from java.lang import Runtime
+
+        return Runtime.getRuntime().maxMemory() / (1024.0 * 1024.0)
+    return None
