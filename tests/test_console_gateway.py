@@ -318,6 +318,7 @@ def test_path_a_start_watch_hold_resume_stop_inspect(gateway, page, shots):
     wait_run_status(page, "HELD")
     expect()(page.locator("#run-phase .pill")).to_have_text("HELD")
     expect()(page.locator("#cmd-HOLD")).to_be_disabled()
+    page.wait_for_timeout(1500)  # held a little while, so the timeline shows the held interval clearly
     page.screenshot(path=os.path.join(shots, "console-run-held.png"), full_page=True)
 
     # RESUME -> RUNNING, then STOP -> STOPPED

@@ -67,3 +67,82 @@ def test_anonymous_requests_over_http(served):
     assert headers["X-Content-Type-Options"] == "nosniff"
     status, _, body = call(anonymous, "GET", served + "/login")
     assert status == 200 and b"login-form" in body
+
+
+class FakeHeaders(object):
+    def __init__(self, names):
+        self._names = list(names)
+
+    def hasMoreElements(self):
+        return bool(self._names)
+
+    def nextElement(self):
+        return self._names.pop(0)
+
+
+class FakeServletRequest(object):
+    """What Ignition's WebDev hands a Python resource (only the calls the adapter makes)."""
+
+    def __init__(self, method, uri, query, headers):
+        self.method, self.uri, self.query, self.headers = method, uri, query, headers
+
+    def getRequestURI(self):
+        return self.uri
+
+    def getMethod(self):
+        return self.method
+
+    def getQueryString(self):
+        return self.query
+
+    def getHeaderNames(self):
+        return FakeHeaders(self.headers)
+
+    def getHeader(self, name):
+        return self.headers[name]
+
+    def getRemoteAddr(self):
+        return "10.0.0.5"
+
+    def isSecure(self):
+        return True
+
+
+class FakeServletResponse(object):
+    def __init__(self):
+        self.status = None
+        self.headers = []
+
+    def setStatus(self, status):
+        self.status = status
+
+    def addHeader(self, name, value):
+        self.headers.append((name, value))
+
+
+def test_the_webdev_adapter_translates_requests_and_responses(engine, tmp_path, monkeypatch):
+    from workflows_api import webdev
+    from workflows_api.app import Console
+
+    path = str(tmp_path / "users.json")
+    UserStore(path).add_user("otto", "operator", "pw-otto")
+    consoles = {}
+    monkeypatch.setattr(webdev, "_console", lambda base: consoles.setdefault(base, Console(path, base=base)))
+    base = "/system/webdev/plant/console"
+    request = {"servletRequest": FakeServletRequest("POST", base + "/api/login", None,
+                                                    {"Host": "scada:8088", "Content-Type": "application/json"}),
+               "servletResponse": FakeServletResponse(), "remainingPath": "/api/login",
+               "postData": {"username": "otto", "password": "pw-otto"}}
+    answer = webdev.handle(request)
+    assert request["servletResponse"].status == 200
+    assert answer["contentType"].startswith("application/json")
+    assert json.loads(answer["bytes"].decode("utf-8"))["code"] == "SIGNED_IN"
+    cookie = dict(request["servletResponse"].headers)["Set-Cookie"]
+    assert "Path=/system/webdev/plant/console" in cookie and "Secure" in cookie
+    page = {"servletRequest": FakeServletRequest("GET", base + "/queues", "x=1", {"Host": "scada:8088",
+                                                                                  "Cookie": cookie.split(";")[0]}),
+            "servletResponse": FakeServletResponse(), "remainingPath": "/queues"}
+    html = webdev.handle(page)
+    assert page["servletResponse"].status == 200 and html["contentType"].startswith("text/html")
+    assert b'href="/system/webdev/plant/console/static/console.css"' in html["bytes"]
+    assert list(consoles) == [base]
