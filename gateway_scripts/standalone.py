@@ -128,25 +128,33 @@ def _start_console(opts, engine):
 
 
 def console(argv):
+    """Run FILE (or stdin) as Ignition's Designer script console would: the Ignition host over the `system` fake
+    (gateway_scripts/shim/system.py) in designer scope, its "Workflows" connection pointing at --db. Service calls
+    only write rows; a running `./gateway run` executes them."""
     opts = _options(argv, "console")
-    from exchange.workflows.engine.engine import Engine, EngineConfig
-    from exchange.workflows.host import hosts, runtime
+    import system
 
-    host = hosts.console_host(_db_url(opts))
-    engine = runtime.install(Engine(host, EngineConfig(modules=_modules(opts))))
-    engine.prepare()
+    from exchange.workflows.host import dburl
+
+    parsed = dburl.parse(_db_url(opts))
+    system.fake.set_scope("designer")
+    system.fake.add_connection("Workflows", "sqlite:" + parsed.path if parsed.dialect == "sqlite" else _db_url(opts))
     import exchange.workflows.api.admin  # noqa: F401 - what the script console has at hand
     import exchange.workflows.api.params  # noqa: F401
     import exchange.workflows.api.service  # noqa: F401
-    import system
 
-    source = sys.stdin.read() if opts.file == "-" else open(opts.file).read()
-    namespace = {"__name__": "__main__", "exchange": sys.modules["exchange"], "system": system}
+    admin = exchange.workflows.api.admin
     try:
+        for resp in (admin.startGateway(database="Workflows", modules=_modules(opts)), admin.migrate()):
+            if not resp["ok"]:
+                sys.stderr.write("gateway console: %s: %s\n" % (resp["code"], resp["message"]))
+                break
+        source = sys.stdin.read() if opts.file == "-" else open(opts.file).read()
+        namespace = {"__name__": "__main__", "exchange": sys.modules["exchange"], "system": system}
         code = compile(source, "<console>" if opts.file == "-" else opts.file, "exec")
         exec(code, namespace)
     finally:
-        host.close()
+        system.fake.reset()
 
 
 def main(argv):
