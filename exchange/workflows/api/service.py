@@ -87,7 +87,7 @@ def enqueueInMemory(workflowName=None, inputs=None, queueName=None, partitionKey
             return failure("WORKFLOW_DUPLICATE", "run %s with the same deduplicationId is still active" % existing, data)
         return success("WORKFLOW_ENQUEUED", "no gateway executes in this scope, so the run was written to the "
                        "database directly; a running gateway will execute it", data)
-    engine.kernel.memory_queue.offer(dumps(row))
+    engine.kernel.memory_queue.offer(starts.pack(row))
     engine.wake()
     return success("WORKFLOW_ACCEPTED", "run %s accepted in memory; durable at the next dispatch" % row["workflow_uuid"],
                    data)

@@ -7,13 +7,13 @@ a NOTIFY, a worker freeing a slot) only flushes and claims, so work starts witho
 import sys
 import threading
 
-from exchange.workflows.engine import policy
+from exchange.workflows.engine import policy, starts
 from exchange.workflows.engine.runner import status_log
 from exchange.workflows.store.runwrite import RunWrite
 from exchange.workflows.store.statuses import (CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, RUNNING)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
-from exchange.workflows.util.jsoncodec import dumps, loads
+from exchange.workflows.util.jsoncodec import dumps
 
 FLUSH_BATCH = 500
 SWEEP_EVERY_TICKS = 10
@@ -132,8 +132,14 @@ class Dispatcher(object):
             texts = self.kernel.memory_queue.drain(FLUSH_BATCH)
             if not texts:
                 return total
+            rows = []
+            for text in texts:
+                try:
+                    rows.append(starts.unpack(text))
+                except (ValueError, IndexError):
+                    self.log.error("dropped an unreadable in-memory start: %r" % (text[:200],))
             try:
-                results = self.store.insert_runs([loads(t) for t in texts], now)
+                results = self.store.insert_runs(rows, now)
             except DatabaseError:
                 for text in texts:
                     self.kernel.memory_queue.offer(text)

@@ -246,7 +246,9 @@ class Store(object):
             return []
         window = window or max(4 * limit, 32)
         if self.dialect.supports_cte_dml:
-            rows = self.db.query("SELECT * FROM workflows.claim_queue(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows = self.db.query("SELECT * FROM workflows.claim_queue(CAST(? AS TEXT), CAST(? AS TEXT), "
+                                 "CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), "
+                                 "CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))",
                                  (queue_name, executor_id, generation, limit, now, concurrency, worker_concurrency,
                                   rate_limit, rate_period_ms, window))
             return [r[0] for r in rows]
