@@ -4,7 +4,7 @@
   var h = WF.h, $ = WF.$;
   var match = /\/runs\/([0-9a-fA-F-]{36})\/steps\/?$/.exec(window.location.pathname);
   var runId = match ? match[1].toLowerCase() : null;
-  var phases = [], afterHistoryId = 0, finalPolls = 0, poll = null;
+  var phases = [], seen = {}, afterHistoryId = 0, finalPolls = 0, poll = null;
 
   function renderHead(run) {
     document.title = "Steps of " + run.workflowName + " " + run.workflowId.substring(0, 8) + " · exchange.workflows";
@@ -42,11 +42,14 @@
       if (!live.ok || !steps.ok) { WF.notice(err, live.ok ? steps : live); return live.httpStatus !== 404; }
       err.hidden = true;
       var run = live.data.run;
-      live.data.history.forEach(function (r) { if (r.key === "phase") { phases.push({ phase: r.value, at: r.at }); } });
-      afterHistoryId = live.data.lastHistoryId;
+      live.data.history.forEach(function (r) {
+        if (r.key === "phase" && !seen[r.id]) { seen[r.id] = true; phases.push({ id: r.id, phase: r.value, at: r.at }); }
+      });
+      phases.sort(function (a, b) { return a.id - b.id; });
+      afterHistoryId = Math.max(afterHistoryId, live.data.lastHistoryId);
       var onlySteps = steps.data.steps.filter(function (s) { return s.kind === "step"; });
       renderHead(run);
-      renderTable(onlySteps);
+      renderTable($("all-operations").checked ? steps.data.steps : onlySteps);
       WF.drawTimeline($("timeline"), { run: run, steps: onlySteps, phases: phases, now: live.meta.tsMs || Date.now() });
       if (WF.isTerminal(run.status)) { finalPolls += 1; return finalPolls < 2; }
       return true;
@@ -54,6 +57,7 @@
   }
 
   if (!runId) { return; }
+  $("all-operations").addEventListener("change", function () { refresh(); });
   $("run-link").setAttribute("href", WF.url("/runs/" + runId));
   poll = WF.poller(function () {
     return refresh().then(function (again) { if (!again && poll) { poll.stop(); } return again; });
