@@ -92,6 +92,7 @@ id it has, so each poll returns only new log entries and history rows (plus stat
     var box = $("log");
     var atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
     entries.forEach(function (e) {
+      if (e.offset <= afterOffset) { return; }  // already shown (a command's refresh raced the poll)
       var t = logText(e.value);
       box.appendChild(h("div", { class: "entry", dataset: { offset: e.offset } }, h("span", { class: "ts", text: WF.fmtClock(e.at) }),
                         t.kind ? h("span", { class: "kind", text: t.kind }) : null, t.text));
@@ -105,6 +106,8 @@ id it has, so each poll returns only new log entries and history rows (plus stat
   function appendHistory(rows) {
     var body = $("history-table").tBodies[0];
     rows.forEach(function (r) {
+      if (r.id <= afterHistoryId) { return; }
+      afterHistoryId = r.id;
       body.insertBefore(h("tr", {}, h("td", { class: "num", text: r.id }), h("td", { text: WF.fmtClock(r.at) }),
                           h("td", { class: "mono", text: r.key }), h("td", { class: "wrap", text: WF.brief(r.value) })),
                         body.firstChild);
@@ -170,7 +173,7 @@ id it has, so each poll returns only new log entries and history rows (plus stat
       renderRun(data.run);
       appendLog(data.log || []);
       appendHistory(data.history || []);
-      afterHistoryId = data.lastHistoryId;
+      afterHistoryId = Math.max(afterHistoryId, data.lastHistoryId);
       renderCommands(data.commands || []);
       renderButtons(data.console ? data.console.choices : []);
       if (WF.isTerminal(data.run.status)) {
