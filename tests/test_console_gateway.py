@@ -228,7 +228,7 @@ def sign_in(page, gateway, name, path="/"):
 def start_from_the_start_page(page, workflow, param_one, param_two="AUTO", partition=None):
     expect()(page.locator("#workflow option[value='%s']" % workflow)).to_have_count(1)
     page.select_option("#workflow", workflow)
-    expect()(page.locator("#template option[value='default']")).to_have_count(1)
+    expect()(page.locator("#params[data-workflow='%s']" % workflow)).to_have_count(1)
     page.select_option("#template", "default")
     page.fill("#param-paramOne", param_one)
     if page.locator("#param-paramTwo").evaluate("el => el.tagName") == "SELECT":
@@ -280,7 +280,7 @@ def test_path_a_start_watch_hold_resume_stop_inspect(gateway, page, shots):
     # 1-5: open /, select demo.commands_60s, template default, BATCH-001 / AUTO, Start
     expect()(page.locator("#workflow option[value='demo.commands_60s']")).to_have_count(1)
     page.select_option("#workflow", "demo.commands_60s")
-    expect()(page.locator("#template option[value='default']")).to_have_count(1)
+    expect()(page.locator("#params[data-workflow='demo.commands_60s']")).to_have_count(1)
     page.select_option("#template", "default")
     expect()(page.locator("#param-paramOne")).to_have_value("BATCH-001")
     page.fill("#param-paramOne", "BATCH-001")

@@ -5,6 +5,7 @@
   var workflows = {};
   var current = null;      // {definition, templates: {name: params}}
   var queueDefaults = {};
+  var selection = 0;       // answers for an earlier selection are ignored
 
   function fieldError(key, text) {
     var box = document.querySelector('[data-error-for="' + CSS.escape(key) + '"]');
@@ -66,7 +67,9 @@
   }
 
   function selectWorkflow(name) {
+    var mine = ++selection;
     clearErrors();
+    $("params").removeAttribute("data-workflow");
     var definition = workflows[name];
     $("workflow-description").textContent = definition ? (definition.description || "") : "";
     $("queueName").placeholder = (definition && definition.queue) || "default";
@@ -74,6 +77,7 @@
     tpl.appendChild(h("option", { value: "", text: "(none: defaults)" }));
     if (!definition) { return Promise.resolve(); }
     return WF.api("GET", "/api/templates?workflowName=" + encodeURIComponent(name)).then(function (env) {
+      if (mine !== selection) { return; }
       var templates = {};
       if (env.ok) {
         env.data.templates.forEach(function (t) {
@@ -85,6 +89,7 @@
       current = { definition: definition, templates: templates };
       if (templates["default"]) { tpl.value = "default"; }
       renderParams();
+      $("params").setAttribute("data-workflow", name);
     });
   }
 
