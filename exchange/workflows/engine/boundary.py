@@ -99,8 +99,8 @@ def flush_carry(ctx):
     w = RunWrite(ctx.workflow_uuid)
     if ctx.phase_dirty:
         ctx.phase_dirty = False
-        w.update([("phase", ctx.phase), ("updated_at", now_ms())], "status = 'RUNNING' AND executor_id = ?",
-                 [ctx.engine.executor_id])
+        guard, params = ctx.guard()
+        w.update([("phase", ctx.phase), ("updated_at", now_ms())], guard, params)
     if w.update_sets or ctx.has_carry():
         ctx.write(w)
 

@@ -71,7 +71,7 @@ class RunContext(object):
         self.inputs = run["inputs_obj"]
         self.params = run["params"]
         self.deadline_at = run.get("deadline_at")
-        self.run_count = run.get("run_count") or 1
+        self.run_count = int(run.get("run_count") or 1)  # this execution's fencing token
         self.recorded = dict([(r["function_id"], r) for r in recorded])
         self.generation = generation
         self.function_id = 0
@@ -112,6 +112,11 @@ class RunContext(object):
         raise RecordedStepError(error.get("type", "Error"), error.get("message", ""), rec["function_name"])
 
     # -- writes -----------------------------------------------------------------------------------------------------
+
+    def guard(self):
+        """The condition every status write of this execution carries: still RUNNING, here, and not begun again
+        by anyone since (run_count is the execution's fencing token)."""
+        return "status = 'RUNNING' AND executor_id = ? AND run_count = ?", [self.engine.executor_id, self.run_count]
 
     def has_carry(self):
         return bool(self.carry.events or self.carry.streams or self.carry.outcomes or self.pending_log)
@@ -193,6 +198,7 @@ class RunContext(object):
         w.checkpoint = {"workflow_uuid": self.workflow_uuid, "function_id": function_id, "function_name": name,
                         "kind": kind, "status": status, "output": output_json, "error": error_json,
                         "attempts": attempts, "started_at": started_at, "completed_at": completed}
+        w.fence = self.run_count
         for entry in log or ():
             w.add_log(entry, completed)
         w.events.extend(events or ())
@@ -214,7 +220,7 @@ class RunContext(object):
         with the run's next write or the log flusher (a few hundred milliseconds later)."""
         completed = now_ms()
         if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
-                             error_json, attempts, started_at, completed):
+                             error_json, attempts, started_at, completed, self.run_count):
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
         self.recorded[function_id] = {"function_id": function_id, "function_name": name, "kind": "step",
                                       "status": status, "output": output_json, "error": error_json,

@@ -86,9 +86,9 @@ class Dispatcher(object):
             self.ticks += 1
             if not self.store.heartbeat(engine.executor_id, self.kernel.instance, engine.generation,
                                         self.kernel.active.size(), engine.state(), now):
-                engine.register()
+                engine.lost_executor_id()
         self.flush_memory_queue(now)
-        if engine.stopping():
+        if engine.stopping() or engine.usurped():
             return
         if full:
             self.adopt_own(now)

@@ -90,11 +90,30 @@ class Engine(object):
         return self
 
     def register(self):
-        ok = self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname, self.host.kind,
-                                          self.generation, self.pool_size, now_ms(), self.config.lease_ms)
-        if not ok:
-            raise WorkflowsError("executor id %r is in use by another live gateway; give this one its own id "
-                                 "(--executor-id / executorId)" % self.executor_id, code="EXECUTOR_ID_IN_USE")
+        """Take this executor id (a restart takes it back at once and adopts its own runs on the first tick)."""
+        self.kernel.set_flag("usurped", False)
+        displaced = self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname,
+                                                 self.host.kind, self.generation, self.pool_size, now_ms(),
+                                                 self.config.lease_ms)
+        if displaced:
+            self._log.warn("executor id %s was heartbeating from another process (%s) within the lease: taking it "
+                           "over (a restart after a crash). If two gateways share this id, give each its own "
+                           "(--executor-id)." % (self.executor_id, displaced))
+
+    def lost_executor_id(self):
+        """The heartbeat found another process registered under our id: stop claiming and adopting; our running
+        executions are fenced by run_count and record nothing more."""
+        holder = self.store.executor_instance(self.executor_id)
+        if holder is None:
+            self.register()  # the row was deleted: take it again
+            return
+        if not self.usurped():
+            self.kernel.set_flag("usurped", True)
+            self._log.error("another gateway process registered executor id %s: this one stops dispatching. Give "
+                            "every gateway its own id (--executor-id / executorId)." % self.executor_id)
+
+    def usurped(self):
+        return self.kernel.flag("usurped")
 
     def publish_definitions(self):
         """Write the registered workflows and declared queues to the database, for UIs and other scopes."""
@@ -180,6 +199,8 @@ class Engine(object):
     def state(self):
         if self.stopping():
             return "stopping"
+        if self.usurped():
+            return "usurped"
         return "draining" if self.draining() else "running"
 
     def sleep(self, seconds):

@@ -138,8 +138,8 @@ class Runner(object):
     def _final_write(self, ctx, status, phase, sets=(), outcome=None, reason=None):
         now = now_ms()
         w = RunWrite(ctx.workflow_uuid)
-        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets),
-                 "status = 'RUNNING' AND executor_id = ?", [self.engine.executor_id])
+        guard, params = ctx.guard()
+        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets), guard, params)
         w.events.append(("status", dumps(status), now))
         if ctx.phase != phase:
             ctx.phase = phase
@@ -217,8 +217,8 @@ class Runner(object):
         """Between steps, give the run back as PENDING on this executor; it continues from its checkpoints."""
         now = now_ms()
         w = RunWrite(ctx.workflow_uuid)
-        w.update([("status", PENDING), ("updated_at", now)], "status = 'RUNNING' AND executor_id = ?",
-                 [self.engine.executor_id])
+        guard, params = ctx.guard()
+        w.update([("status", PENDING), ("updated_at", now)], guard, params)
         w.add_log(status_log(PENDING, now, reason=signal.reason), now)
         try:
             with ctx.lock:

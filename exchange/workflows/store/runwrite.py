@@ -39,6 +39,7 @@ class RunWrite(object):
         self.update_guard = None  # (sql, params) appended with AND
         self.returning = None  # column names returned when the update matched
         self.checkpoint = None  # dict of operation_outputs columns
+        self.fence = None  # run_count the checkpoint's execution began with: no insert once the run moved on
         self.events = []  # (key, value_json, ts)
         self.streams = []  # (key, value_json, ts); offsets follow the last one of each key
         self.outcomes = []  # (command_id, state, reason, ts)
@@ -68,6 +69,14 @@ class WriteResult(object):
 
 _CP_COLUMNS = ("workflow_uuid", "function_id", "function_name", "kind", "status", "output", "error", "attempts",
                "started_at", "completed_at")
+
+
+def _fenced_values(w):
+    marks = ", ".join(["?"] * len(_CP_COLUMNS))
+    if w.fence is None:
+        return "VALUES (%s)" % marks
+    return ("SELECT %s WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND "
+            "run_count = ? AND status = 'RUNNING')" % marks)
 
 
 def _keys(entries):
@@ -111,9 +120,11 @@ def run_postgres(db, w):
         params.extend(w.update_guard[1])
         guard = " WHERE EXISTS (SELECT 1 FROM p)"
     elif w.checkpoint:
-        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) VALUES (%s) ON CONFLICT DO NOTHING "
-                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), ", ".join(["?"] * len(_CP_COLUMNS))))
+        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING "
+                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), _fenced_values(w)))
         params.extend([w.checkpoint.get(c) for c in _CP_COLUMNS])
+        if w.fence is not None:
+            params.extend([w.workflow_uuid, w.fence])
         guard = " WHERE EXISTS (SELECT 1 FROM p)"
     if w.events:
         latest = _latest_per_key(w.events)
@@ -204,9 +215,10 @@ def run_sqlite(db, w):
                 return WriteResult(False)
             row = dict(zip(w.returning, found[0][1:]))
         elif w.checkpoint:
-            inserted = db.execute("INSERT INTO workflows.operation_outputs (%s) VALUES (%s) ON CONFLICT DO NOTHING"
-                                  % (", ".join(_CP_COLUMNS), ", ".join(["?"] * len(_CP_COLUMNS))),
-                                  [w.checkpoint.get(c) for c in _CP_COLUMNS])
+            inserted = db.execute("INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING"
+                                  % (", ".join(_CP_COLUMNS), _fenced_values(w)),
+                                  [w.checkpoint.get(c) for c in _CP_COLUMNS] +
+                                  ([w.workflow_uuid, w.fence] if w.fence is not None else []))
             if inserted != 1:
                 return WriteResult(False)
         for key, value, ts in _latest_per_key(w.events):

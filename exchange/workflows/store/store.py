@@ -34,8 +34,9 @@ def _marks(n):
 
 
 _RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-                "output, error, attempts, started_at, completed_at) VALUES (?, ?, ?, 'step', ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING")
+                "output, error, attempts, started_at, completed_at) SELECT ?, ?, ?, 'step', ?, ?, ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND run_count = ? "
+                "AND status = 'RUNNING') ON CONFLICT DO NOTHING")
 
 
 class Store(object):
@@ -93,14 +94,16 @@ class Store(object):
         return result
 
     def record_step(self, workflow_uuid, function_id, name, status, output, error, attempts, started_at,
-                    completed_at):
+                    completed_at, run_count):
         """The hot path: one step's checkpoint, one INSERT.
 
-        Returns False when the position was already recorded by someone else; True when this write (or an earlier
+        Fenced by `run_count` (the execution's token, raised by every begin): an execution the run was taken from
+        (its gateway paused past the lease, or replaced) records nothing. Returns False when the position was
+        recorded by someone else or the execution is no longer the run's; True when this write (or an earlier
         attempt of it whose answer was lost) recorded it.
         """
         inserted = self.db.execute(_RECORD_STEP, (workflow_uuid, function_id, name, status, output, error, attempts,
-                                                  started_at, completed_at))
+                                                  started_at, completed_at, workflow_uuid, run_count))
         if inserted == 1:
             return True
         mine = self.get_checkpoint(workflow_uuid, function_id)
@@ -346,12 +349,15 @@ class Store(object):
     # -- executors ----------------------------------------------------------------------------------------------------
 
     def register_executor(self, executor_id, instance, host, kind, generation, workers, now, lease_ms):
-        """Upsert this executor's row; refuses when another live process holds the same id."""
+        """Upsert this executor's row. A process (re)starting with an id takes it over, so a gateway restarted
+        after a crash recovers its own runs at once; returns the instance it displaced while that one still looked
+        alive (None otherwise), for a warning."""
         with self.db.transaction():
             rows = self.db.query("SELECT instance, heartbeat_at, state FROM workflows.executors WHERE executor_id = ?%s"
                                  % self.dialect.for_update(), (executor_id,))
+            displaced = None
             if rows and rows[0][0] != instance and rows[0][2] != "stopped" and int(rows[0][1]) >= now - lease_ms:
-                return False
+                displaced = rows[0][0]
             if rows:
                 self.db.execute("UPDATE workflows.executors SET instance = ?, host = ?, kind = ?, generation = ?, "
                                 "workers = ?, active = 0, state = 'running', started_at = ?, heartbeat_at = ? "
@@ -360,7 +366,11 @@ class Store(object):
                 self.db.execute("INSERT INTO workflows.executors (executor_id, instance, host, kind, generation, workers, "
                                 "active, state, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, 0, 'running', ?, ?)",
                                 (executor_id, instance, host, kind, generation, workers, now, now))
-        return True
+        return displaced
+
+    def executor_instance(self, executor_id):
+        rows = self.db.query("SELECT instance FROM workflows.executors WHERE executor_id = ?", (executor_id,))
+        return rows[0][0] if rows else None
 
     def heartbeat(self, executor_id, instance, generation, active, state, now):
         """Returns False when another process has taken this executor id over."""

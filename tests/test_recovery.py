@@ -1,0 +1,79 @@
+"""Recovery and fencing between executors in one process (the multi-process versions are in test_multi_*)."""
+import threading
+import time
+
+import workflows_for_tests as wft
+from conftest import wait_for, wait_status
+from exchange.workflows.api import service
+
+
+def executed(wid, name):
+    return wft.ATTEMPTS.get((wid, name), 0)
+
+
+def test_a_run_taken_over_after_the_lease_is_fenced_from_its_old_executor(make_engine):
+    slow = make_engine(executor_id="slow", tick_ms=60000, lease_ms=60000)  # heartbeats once, then looks dead
+    gate = "fence-%f" % time.time()
+    wft.GATES[gate] = threading.Event()
+    wid = service.start(workflowName="t.gated", inputs={"resolved": {"gate": gate, "after": 2}})["data"]["workflowId"]
+    slow.dispatch()
+    wait_for(lambda: executed(wid, "gate") == 1, message="the old executor to be inside the gated step")
+    rescuer = make_engine(executor_id="rescuer", lease_ms=300)
+    # the rescuer adopts the run (run_count 2) and runs the gated step itself, blocked on the same gate
+    wait_for(lambda: executed(wid, "gate") == 2, timeout=20, message="the rescuer to re-execute the gated step")
+    assert slow.store.get_run(wid)["executor_id"] == "rescuer"
+    wft.GATES[gate].set()
+    run = wait_status(wid, timeout=20)
+    assert run["status"] == "SUCCESS" and run["executorId"] == "rescuer" and run["recoveryAttempts"] == 1
+    steps = service.listSteps(workflowId=wid)["data"]["steps"]
+    assert [s["functionId"] for s in steps] == [1, 2, 3, 4]
+    time.sleep(0.3)
+    # the old execution finished its step too, but recorded nothing and did not go on
+    assert executed(wid, "count-1") == 1 and executed(wid, "count-2") == 1
+    assert [s["functionId"] for s in service.listSteps(workflowId=wid)["data"]["steps"]] == [1, 2, 3, 4]
+    assert not slow.kernel.active.contains(wid)
+
+
+def test_a_gateway_restarted_under_the_same_id_takes_its_runs_back_at_once(make_engine):
+    first = make_engine(executor_id="gw", tick_ms=60000, lease_ms=120000)
+    gate = "restart-%f" % time.time()
+    wft.GATES[gate] = threading.Event()
+    wid = service.start(workflowName="t.gated", inputs={"resolved": {"gate": gate, "after": 1}})["data"]["workflowId"]
+    first.dispatch()
+    wait_for(lambda: executed(wid, "gate") == 1, message="the first process to be inside the gated step")
+    second = make_engine(executor_id="gw", lease_ms=120000)  # same id, new process (kernel): a restart
+    wait_for(lambda: executed(wid, "gate") == 2, timeout=10, message="the restart to adopt its run before the lease")
+    wft.GATES[gate].set()
+    run = wait_status(wid, timeout=20)
+    assert run["status"] == "SUCCESS" and run["runCount"] == 2
+    first.dispatch()  # the displaced process notices at its next heartbeat and stops dispatching
+    assert first.usurped() and not second.usurped()
+    executors = dict((e["executor_id"], e) for e in service_executors(second))
+    assert executors["gw"]["instance"] == second.kernel.instance
+
+
+def service_executors(engine):
+    from exchange.workflows.api import admin
+
+    return admin.listExecutors()["data"]["executors"]
+
+
+def test_past_max_recovery_attempts_the_run_ends_and_frees_its_partition(make_engine):
+    engine = make_engine(executor_id="crashy", tick_ms=60000, max_recovery_attempts=2)
+    engine.kernel.set_flag("draining", True)
+    wid = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 1}}, partitionKey="reactor-9")["data"][
+        "workflowId"]
+    waiting = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 1}},
+                            partitionKey="reactor-9")["data"]["workflowId"]
+    # as found after a third crash: RUNNING on this executor, nothing executing it, two recoveries already spent
+    engine.store.db.execute("UPDATE workflows.workflow_status SET status = 'RUNNING', executor_id = 'crashy', "
+                            "recovery_attempts = 2, run_count = 3 WHERE workflow_uuid = ?", (wid,))
+    assert service.sendCommand(workflowId=wid, cmd="RESET")["ok"]
+    engine.dispatcher.adopt_own(int(time.time() * 1000))
+    run = service.getWorkflow(workflowId=wid)["data"]
+    assert run["status"] == "MAX_RECOVERY_ATTEMPTS_EXCEEDED" and run["recoveryAttempts"] == 3
+    assert run["error"]["type"] == "MaxRecoveryAttemptsExceeded"
+    assert [c["state"] for c in service.listCommands(workflowId=wid)["data"]["commands"]] == ["SUPERSEDED"]
+    engine.kernel.set_flag("draining", False)
+    engine.wake()
+    assert wait_status(waiting)["status"] == "SUCCESS"
