@@ -350,13 +350,20 @@ def test_path_a_start_watch_hold_resume_stop_inspect(gateway, page, shots):
     assert page.locator("#timeline-svg rect[data-function-id]").count() == page.locator("#steps-table tbody tr").count()
     page.screenshot(path=os.path.join(shots, "console-steps.png"), full_page=True)
 
-    # queues with counts
+    # queues with counts (a second batch runs on the same reactor meanwhile)
+    sam = Http(gateway.url).login("sam")
+    second = sam.api("POST", "/api/runs", {"workflowName": "demo.commands_60s", "partitionKey": "line-1/reactor-a",
+                                           "inputs": {"resolved": {"paramOne": "BATCH-002", "paramTwo": "AUTO"}}})
+    sam.wait_status(second["data"]["workflowId"], "RUNNING")
     page.goto(gateway.url + "/queues")
     queue = page.locator("#queues-table tbody tr[data-queue='default']")
     expect()(queue).to_be_visible()
     expect()(queue).to_contain_text("STOPPED")
-    expect()(queue.locator("td[data-status='RUNNING']")).to_have_text("0")
+    expect()(queue.locator("td[data-status='RUNNING']")).to_have_text("1")
+    expect()(queue).to_contain_text("line-1/reactor-a")
     page.screenshot(path=os.path.join(shots, "console-queues.png"), full_page=True)
+    assert sam.api("POST", "/api/runs/%s/commands" % second["data"]["workflowId"], {"cmd": "STOP"})["ok"]
+    sam.wait_status(second["data"]["workflowId"], "STOPPED")
 
     page.goto(gateway.url + "/admin")
     expect()(page.locator("#executors-table tbody tr[data-executor='console-test']")).to_be_visible()
