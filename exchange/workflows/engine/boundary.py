@@ -13,6 +13,8 @@ from exchange.workflows.util.jsoncodec import dumps, loads
 
 
 def at_boundary(ctx):
+    if ctx.cleaning_up:
+        return  # the on_stop cleanup runs to its end: the STOP being applied is still pending in the database
     check_ending(ctx)
     if ctx.engine.kernel.hints.take(ctx.workflow_uuid):
         ctx.check_commands = True
@@ -34,6 +36,8 @@ def check_ending(ctx):
 
 def check_inside_step(ctx):
     """checkCancelled(): also end the step for a STOP or cancel that arrived; other commands wait for the boundary."""
+    if ctx.cleaning_up:
+        return
     check_ending(ctx)
     if ctx.engine.kernel.hints.take(ctx.workflow_uuid):
         ctx.check_commands = True

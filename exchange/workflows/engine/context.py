@@ -76,6 +76,7 @@ class RunContext(object):
         self.generation = generation
         self.function_id = 0
         self.in_step = False
+        self.cleaning_up = False  # running the on_stop cleanup: commands wait
         self.check_commands = False
         self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
         self.carry = RunWrite(self.workflow_uuid)  # boundary records (phases, outcomes) for the next write

@@ -179,6 +179,7 @@ class Runner(object):
         if ctx.definition is not None and ctx.definition.on_stop is not None:
             # the cleanup step goes after everything recorded, even when the STOP came before the replay caught up
             ctx.function_id = max([ctx.function_id] + list(ctx.recorded))
+            ctx.cleaning_up = True
             try:
                 call_step(StepDef("on_stop", ctx.definition.on_stop), (), {})
             except HandBack as back:
