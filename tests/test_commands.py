@@ -97,7 +97,6 @@ def test_a_held_run_survives_a_gateway_restart_and_resumes_without_repeating_ste
     assert service.getWorkflow(workflowId=wid)["data"]["status"] == "HELD"
     assert service.sendCommand(workflowId=wid, cmd="RESUME")["ok"]
     assert wait_status(wid)["status"] == "SUCCESS"
-    assert sorted(executions(wid)) == ["count-%d" % i for i in sorted(range(20), key=str)] or True
     assert all(n == 1 for n in executions(wid).values()), executions(wid)
     assert len(executions(wid)) == 20
     assert second.store.get_run(wid)["run_count"] == 2

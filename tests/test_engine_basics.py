@@ -1,12 +1,9 @@
 """The durable engine as users rely on it (issue 2), on PostgreSQL and SQLite."""
 import time
 
-import pytest
-
 import workflows_for_tests as wft
 from conftest import wait_for, wait_status
 from exchange.workflows.api import admin, service
-from exchange.workflows.util.jsoncodec import loads
 
 
 def start(name, **params):

@@ -18,7 +18,7 @@ def test_a_run_taken_over_after_the_lease_is_fenced_from_its_old_executor(make_e
     wid = service.start(workflowName="t.gated", inputs={"resolved": {"gate": gate, "after": 2}})["data"]["workflowId"]
     slow.dispatch()
     wait_for(lambda: executed(wid, "gate") == 1, message="the old executor to be inside the gated step")
-    rescuer = make_engine(executor_id="rescuer", lease_ms=300)
+    make_engine(executor_id="rescuer", lease_ms=300)
     # the rescuer adopts the run (run_count 2) and runs the gated step itself, blocked on the same gate
     wait_for(lambda: executed(wid, "gate") == 2, timeout=20, message="the rescuer to re-execute the gated step")
     assert slow.store.get_run(wid)["executor_id"] == "rescuer"
