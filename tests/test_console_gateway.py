@@ -408,3 +408,19 @@ def test_an_xss_payload_is_shown_as_text(gateway, page):
     page.goto(gateway.url + "/runs?workflowName=demo.quick")
     expect()(page.locator("#runs-table tbody tr[data-run-id='%s']" % wid)).to_be_visible()
     assert page.evaluate("window.__xss") is None
+
+
+def test_validation_errors_appear_next_to_the_field(gateway, page):
+    sign_in(page, gateway, "otto")
+    page.select_option("#workflow", "demo.quick")
+    expect()(page.locator("#params[data-workflow='demo.quick']")).to_have_count(1)
+    page.fill("#priority", "5000")
+    page.click("#start-button")
+    expect()(page.locator("[data-error-for='priority']")).to_contain_text("priority must be an integer from 0")
+    expect()(page.locator(".field[data-field='priority']")).to_have_class(re.compile(r".*\binvalid\b.*"))
+    expect()(page.locator("#start-result")).to_be_hidden()
+    page.fill("#priority", "")
+    page.fill("#queueName", "no-such-queue")
+    page.click("#start-button")
+    expect()(page.locator("[data-error-for='queueName']")).to_contain_text("no-such-queue")
+    expect()(page.locator("[data-error-for='priority']")).to_have_text("")
