@@ -77,6 +77,10 @@ class Console(object):
         else:
             sys.stderr.write(text + "\n")
 
+    def _warn(self, text):
+        if self.logger is not None and hasattr(self.logger, "warn"):
+            self.logger.warn(text)
+
     def _is_api(self, path):
         return path == "/api" or path.startswith("/api/")
 
@@ -184,6 +188,7 @@ class Console(object):
         user = self.users.check_password(name, password)
         if user is None:
             self.throttle.failed(name)
+            self._warn("console: failed sign-in for %r from %s" % (name, request.remote or "?"))
             return api_answer(envelope(False, "LOGIN_FAILED", "wrong user name or password"))
         self.throttle.succeeded(name)
         cookie, session = self.signer.issue(user, self.users.session_hours())

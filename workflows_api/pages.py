@@ -9,7 +9,21 @@ import re
 
 from workflows_api.messages import Response
 
-STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+
+
+def _default_static_dir():
+    """workflows_api/static beside this module; where modules are not files (an Ignition project library) the
+    folder is named by WORKFLOWS_STATIC_DIR instead (see webdev.py)."""
+    configured = os.environ.get("WORKFLOWS_STATIC_DIR")
+    if configured:
+        return configured
+    try:
+        return os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+    except NameError:
+        return None
+
+
+STATIC_DIR = _default_static_dir()
 UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 
 # (path pattern, html file, needs a run id)
@@ -58,6 +72,8 @@ class StaticFiles(object):
         if not _STATIC_NAME.match(name) or ".." in name:
             return None
         if name not in self._cache:
+            if not self.folder:
+                return None
             path = os.path.join(self.folder, *name.split("/"))
             if not os.path.isfile(path):
                 return None

@@ -9,7 +9,8 @@ In the project, create a WebDev Python resource named `console` and make every m
 It is then served at http://gateway:8088/system/webdev/<project>/console/ ; the mount prefix is taken from the
 servlet request, so links, redirects and the session cookie's path follow it. The users file lives on the gateway
 (default <Ignition data dir>/exchange-workflows/console-users.json, override with the system property or
-environment variable WORKFLOWS_AUTH_FILE). The console object is kept in system.util.getGlobals() so sessions,
+environment variable WORKFLOWS_AUTH_FILE). Project library modules are not files, so copy workflows_api/static to
+<Ignition data dir>/exchange-workflows/static (or name the folder with WORKFLOWS_STATIC_DIR). The console object is kept in system.util.getGlobals() so sessions,
 the login throttle and the static-file cache survive project script reloads.
 
 This follows the WebDev contract (request dict with servletRequest/servletResponse/remainingPath/postData; the
@@ -18,20 +19,22 @@ return dict's bytes/contentType) but has not been run inside Ignition on the dev
 import json
 import os
 
+from workflows_api import pages
 from workflows_api.app import Console
 from workflows_api.messages import Request
 
 GLOBALS_KEY = "exchange.workflows.console"
 
 
-def _auth_file():
+def _setting(name, default_file):
+    """A path from the Java system property or environment variable `name`, else <data dir>/exchange-workflows/..."""
     from java.lang import System
 
-    configured = System.getProperty("WORKFLOWS_AUTH_FILE") or os.environ.get("WORKFLOWS_AUTH_FILE")
+    configured = System.getProperty(name) or os.environ.get(name)
     if configured:
         return configured
     data_dir = System.getProperty("data.dir") or System.getProperty("ignition.data.dir") or "."
-    return os.path.join(data_dir, "exchange-workflows", "console-users.json")
+    return os.path.join(data_dir, "exchange-workflows", default_file)
 
 
 def _console(base):
@@ -45,7 +48,10 @@ def _console(base):
     console = consoles.get(base)
     if console is None:
         logger = system.util.getLogger("exchange.workflows.console")
-        console = Console(_auth_file(), base=base, logger=_LoggerShim(logger), announce=logger.warn)
+        static_dir = pages.STATIC_DIR if pages.STATIC_DIR and os.path.isdir(pages.STATIC_DIR) \
+            else _setting("WORKFLOWS_STATIC_DIR", "static")
+        console = Console(_setting("WORKFLOWS_AUTH_FILE", "console-users.json"), base=base, static_dir=static_dir,
+                          logger=_LoggerShim(logger), announce=logger.warn)
         consoles[base] = console
     return console
 
@@ -56,6 +62,9 @@ class _LoggerShim(object):
 
     def error(self, text):
         self._logger.error(text)
+
+    def warn(self, text):
+        self._logger.warn(text)
 
 
 def _body(request, servlet):
