@@ -170,6 +170,8 @@ def test_the_jython_gateway_serves_the_api_with_sessions_and_csrf(gateway):
     assert otto.api("GET", "/api/runs/nope/steps")["status"] == 400
     status, _, body = otto.call("HEAD", "/static/console.js")
     assert status == 200 and body == b""
+    status, _, body = otto.call("POST", "/api/login", {"username": "x" * (2 * 1024 * 1024)})
+    assert status == 413 and json.loads(body.decode("utf-8"))["code"] == "BODY_TOO_LARGE"
 
 
 # -- in a browser ----------------------------------------------------------------------------------------------------

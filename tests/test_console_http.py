@@ -146,3 +146,8 @@ def test_the_webdev_adapter_translates_requests_and_responses(engine, tmp_path, 
     assert page["servletResponse"].status == 200 and html["contentType"].startswith("text/html")
     assert b'href="/system/webdev/plant/console/static/console.css"' in html["bytes"]
     assert list(consoles) == [base]
+
+
+def test_an_oversized_body_is_refused(served):
+    status, _, body = call(build_opener(), "POST", served + "/api/login", {"username": "x" * (2 * 1024 * 1024)})
+    assert status == 413 and json.loads(body)["code"] == "BODY_TOO_LARGE"

@@ -7,19 +7,26 @@ from java.net import InetSocketAddress
 from java.util.concurrent import Executors, TimeUnit
 import jarray
 
-from workflows_api.messages import Request
+from workflows_api.messages import Request, too_large
 
 MAX_BODY = 1024 * 1024
+DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def _read_body(stream):
+    """The request body, or None when it is larger than MAX_BODY (answered with 413)."""
     out = ByteArrayOutputStream()
     buf = jarray.zeros(8192, "b")
-    while out.size() <= MAX_BODY:
+    total = 0
+    while total <= DRAIN_LIMIT:
         count = stream.read(buf)
         if count < 0:
             break
-        out.write(buf, 0, count)
+        total += count
+        if total <= MAX_BODY:
+            out.write(buf, 0, count)
+    if total > MAX_BODY:
+        return None  # read on (up to DRAIN_LIMIT) so the client sees the 413 instead of a broken pipe
     return out.toByteArray().tostring()
 
 
@@ -36,10 +43,13 @@ class _Handler(HttpHandler):
                 if name:
                     headers[name] = raw.getFirst(name)
             remote = exchange.getRemoteAddress()
-            request = Request(exchange.getRequestMethod(), uri.getRawPath(), uri.getRawQuery() or "", headers,
-                              _read_body(exchange.getRequestBody()),
-                              remote=remote.getAddress().getHostAddress() if remote else None)
-            response = self.console.handle(request)
+            body = _read_body(exchange.getRequestBody())
+            if body is None:
+                response = too_large()
+            else:
+                request = Request(exchange.getRequestMethod(), uri.getRawPath(), uri.getRawQuery() or "", headers,
+                                  body, remote=remote.getAddress().getHostAddress() if remote else None)
+                response = self.console.handle(request)
             out_headers = exchange.getResponseHeaders()
             for name, value in response.headers:
                 out_headers.add(name, value)

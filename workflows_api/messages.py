@@ -147,3 +147,9 @@ def redirect(location, headers=None):
     response = Response(302, b"", "text/plain; charset=utf-8", headers)
     response.add_header("Location", location)
     return response
+
+
+def too_large():
+    """What adapters answer when a request body exceeds their limit (1 MiB)."""
+    return json_response(413, {"ok": False, "code": "BODY_TOO_LARGE", "message": "the request body is too large",
+                               "data": {}, "meta": {}})

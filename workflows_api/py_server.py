@@ -6,9 +6,10 @@ try:
 except ImportError:  # pragma: no cover - Python 2
     from BaseHTTPServer import BaseHTTPRequestHandler, HTTPServer as ThreadingHTTPServer
 
-from workflows_api.messages import Request
+from workflows_api.messages import Request, too_large
 
 MAX_BODY = 1024 * 1024
+DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def _handler_class(console):
@@ -18,10 +19,20 @@ def _handler_class(console):
         def _serve(self):
             path, _, query = self.path.partition("?")
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(min(length, MAX_BODY)) if length else b""
-            request = Request(self.command, path, query, dict(self.headers.items()), body,
-                              remote=self.client_address[0])
-            response = console.handle(request)
+            if length > MAX_BODY:
+                response = too_large()
+                self.close_connection = True
+                left = min(length, DRAIN_LIMIT)
+                while left > 0:  # read what the client sends, so it sees the answer instead of a broken pipe
+                    chunk = self.rfile.read(min(left, 65536))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+            else:
+                body = self.rfile.read(length) if length else b""
+                request = Request(self.command, path, query, dict(self.headers.items()), body,
+                                  remote=self.client_address[0])
+                response = console.handle(request)
             self.send_response(response.status)
             for name, value in response.headers:
                 self.send_header(name, value)
