@@ -156,7 +156,7 @@ def test_designer_and_client_scopes_only_write_rows_and_start_no_thread(fake_sys
         fake_system.fake.set_scope(scope_name)
         runtime.uninstall()
         before = _java_threads()
-        python_before = threading.activeCount()
+        python_before = set(threading.enumerate())
         resp = admin.startGateway(database="Workflows", modules=[DEMO])
         assert resp["ok"] and resp["code"] == "CLIENT_SCOPE", resp
         assert resp["data"]["executes"] is False and resp["data"]["scope"] == scope_name
@@ -173,7 +173,7 @@ def test_designer_and_client_scopes_only_write_rows_and_start_no_thread(fake_sys
         assert service.getWorkflow(workflowId=resp["data"]["workflowId"])["data"]["status"] == "ENQUEUED"
         assert admin.stopGateway()["code"] == "NOT_RUNNING"
         assert _java_threads() - before == set(), [t.getName() for t in _java_threads() - before]
-        assert threading.activeCount() == python_before
+        assert set(threading.enumerate()) - python_before == set()
         kernel = runtime.engine().kernel
         assert kernel.generation() == 0  # no interpreter here ever executed
 
@@ -217,7 +217,8 @@ def test_shutdown_hands_running_runs_back_and_startup_finishes_them(fake_system,
     wait_for(lambda: "s2" in list(jy_workflows.shared().get("entered")), message="s2 to start")
     stopper = threading.Thread(target=admin.stopGateway)  # the shutdown event waits for running steps
     stopper.start()
-    gate.release()
+    wait_for(lambda: admin.maintenanceStatus()["data"]["stopping"], message="the shutdown to begin")
+    gate.release()  # s2 may finish now; the boundary after it sees the shutdown
     stopper.join(60)
     assert not stopper.isAlive()
     run = service.getWorkflow(workflowId=wid)["data"]
@@ -253,3 +254,22 @@ def test_maintenance_drain_stops_claiming_until_exit(fake_system, pg_url):
         service.dispatch()
         return service.getWorkflow(workflowId=wid)["data"]["status"] == "SUCCESS"
     wait_for(finished, message="the run after exitMaintenance")
+
+
+def test_a_startup_without_its_database_is_retried_by_the_timer(fake_system, pg_url):
+    admin, service = _api()
+    fake_system.fake.add_connection("Workflows", "postgresql://postgres@127.0.0.1:9/none")  # not reachable yet
+    resp = admin.startGateway(database="Workflows", modules=["jy_workflows"], workers=2)
+    assert resp["ok"] is False and resp["code"] == "DB_UNAVAILABLE", resp
+    assert service.dispatch()["code"] == "DB_UNAVAILABLE"  # each tick tries to start again
+    fake_system.fake.add_connection("Workflows", pg_url)  # the database comes up
+    resp = service.dispatch()
+    assert resp["code"] in ("DISPATCHED", "DISPATCH_BUSY"), resp
+    status = admin.maintenanceStatus()["data"]
+    assert status["executes"] is True and "jy.quick" in status["workflows"], status
+    wid = service.start(workflowName="jy.quick", inputs={"resolved": {}})["data"]["workflowId"]
+
+    def finished():
+        service.dispatch()
+        return service.getWorkflow(workflowId=wid)["data"]["status"] == "SUCCESS"
+    wait_for(finished, message="the run once the database is back")
