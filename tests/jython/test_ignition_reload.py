@@ -93,3 +93,27 @@ def test_a_run_started_under_one_generation_finishes_under_the_next(fake_system,
     assert handed_back and "reloaded" in handed_back[0]["reason"], log
     assert engine2.kernel.active.size() == 0
     assert state.get("threads").get("s3") != old_thread  # a thread of the new pool
+
+
+def test_a_drain_entered_before_a_save_holds_until_exit_maintenance(fake_system, pg_url, preserved_modules):
+    fake_system.fake.add_connection("Workflows", pg_url)
+    harness.new_interpreter(extra=("jy_workflows",))
+    admin1, service1, _, _ = _interpreter()
+    assert admin1.startGateway(database="Workflows", modules=["jy_workflows"], workers=2)["ok"]
+    assert admin1.enterMaintenance("drain")["code"] == "MAINTENANCE_ENTERED"
+
+    harness.new_interpreter(extra=("jy_workflows",))  # the new code is saved while draining
+    admin2, service2, runtime2, _ = _interpreter()
+    wid = service2.start(workflowName="jy.quick", inputs={"resolved": {}})["data"]["workflowId"]
+    for _ in range(3):
+        assert service2.dispatch()["ok"]
+    assert runtime2.current().generation == 2
+    status = admin2.maintenanceStatus()["data"]
+    assert status["draining"] is True and status["generation"] == 2, status
+    assert service2.getWorkflow(workflowId=wid)["data"]["status"] == "ENQUEUED"
+    assert admin2.exitMaintenance()["code"] == "MAINTENANCE_EXITED"
+
+    def finished():
+        service2.dispatch()
+        return service2.getWorkflow(workflowId=wid)["data"]["status"] == "SUCCESS"
+    wait_for(finished, message="the run once maintenance is over")
