@@ -184,14 +184,14 @@ class _Datasource(object):
         self._permits = Semaphore(max_connections)
         parts = urlparse(url) if "://" in url else None
         if parts is not None and parts.scheme in ("postgresql", "postgres"):
-            self.db_type = "POSTGRES"
+            self.kind = self.db_type = "POSTGRES"
             self.jdbc_url = "jdbc:postgresql://%s:%s/%s" % (parts.hostname or "127.0.0.1", parts.port or 5432,
                                                            (parts.path or "/").lstrip("/") or "postgres")
             self.user = unquote(parts.username) if parts.username else None
             self.password = unquote(parts.password) if parts.password else None
             self.path = None
         elif url.startswith("sqlite:"):
-            self.db_type = "SQLITE"
+            self.kind = self.db_type = "SQLITE"
             self.jdbc_url = "jdbc:sqlite::memory:"
             path = url[len("sqlite:"):]
             while path.startswith("//"):
@@ -207,7 +207,7 @@ class _Datasource(object):
 
     def _open(self):
         props = Properties()
-        if self.db_type == "POSTGRES":
+        if self.kind == "POSTGRES":
             from java.lang import Class
 
             Class.forName("org.postgresql.Driver")
@@ -603,9 +603,13 @@ date.toMillis = toMillis
 fake = _module("system.fake", "Configures the fake: connections, scope, project; what tests inspect.")
 
 
-def add_connection(name, url, max_connections=16, wait_ms=30000):
-    """A named database connection, like one created under Config > Databases > Connections."""
+def add_connection(name, url, max_connections=16, wait_ms=30000, db_type=None):
+    """A named database connection, like one created under Config > Databases > Connections.
+
+    db_type overrides the DBType getConnectionInfo reports (e.g. "GENERIC" for a generic translator)."""
     source = _Datasource(name, url, max_connections, wait_ms)
+    if db_type:
+        source.db_type = db_type
     with _REGISTRY_LOCK:
         old = _DATASOURCES.get(name)
         _DATASOURCES[name] = source

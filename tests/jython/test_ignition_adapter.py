@@ -119,6 +119,20 @@ def test_a_database_that_cannot_be_reached_is_unavailable(fake_system):
         assert exc.code == "DB_UNAVAILABLE" and "NoSuchConnection" in exc.message
 
 
+def test_a_generic_connection_is_recognised_by_asking_the_server(fake_system, pg_url, sqlite_url):
+    from exchange.workflows.host.ignition_db import IgnitionDatabase
+    from exchange.workflows.util.errors import DatabaseError
+
+    fake_system.fake.add_connection("Generic", pg_url, db_type="GENERIC")
+    assert IgnitionDatabase(fake_system, "Generic").dialect == "postgresql"
+    fake_system.fake.add_connection("Other", sqlite_url, db_type="GENERIC")
+    try:
+        IgnitionDatabase(fake_system, "Other")
+        raise AssertionError("must fail")
+    except DatabaseError as exc:
+        assert exc.code == "DB_ERROR" and "needs PostgreSQL" in exc.message, exc.message
+
+
 # -- envelopes --------------------------------------------------------------------------------------------------------
 
 def test_database_failures_answer_with_envelope_codes(fake_system, pg_url, tmp_dir):

@@ -56,11 +56,19 @@ class IgnitionDatabase(object):
             raise DatabaseError("Ignition has no database connection named %r: create it on the gateway "
                                 "(PostgreSQL, see the Install in Ignition guide)" % self.connection, unavailable=True)
         db_type = info.getValueAt(0, "DBType")
-        found = dialect_of(db_type)
+        found = dialect_of(db_type) or self._probe_dialect()
         if found is None:
             raise DatabaseError("database connection %r is %s; exchange.workflows needs PostgreSQL"
                                 % (self.connection, db_type))
         return found
+
+    def _probe_dialect(self):
+        """For a connection whose DBType says nothing (a generic translator): ask the server itself."""
+        try:
+            version = self._call(self._db.runScalarPrepQuery, "SELECT version()", ())
+        except DatabaseError:
+            return None
+        return "postgresql" if "postgresql" in (u"%s" % (version,)).lower() else None
 
     def describe(self):
         return "ignition:%s (%s)" % (self.connection, self.dialect)
