@@ -464,7 +464,7 @@ def getConnectionInfo(name=""):
         source = _datasource(name)
     except Throwable:
         return PyDataSet(columns, [])
-    return PyDataSet(columns, [[source.name, "fake connection to %s" % source.jdbc_url, source.db_type, "Valid", "",
+    return PyDataSet(columns, [[source.name, "fake connection to %s" % source.url, source.db_type, "Valid", "",
                                 "Valid", -1, source.in_use(), source.max_connections, "SELECT 1"]])
 
 
