@@ -9,7 +9,7 @@ import sys
 PY2 = sys.version_info[0] == 2
 
 if PY2:  # pragma: no cover - Jython
-    from urllib import unquote as _unquote_bytes  # noqa: F401
+    from urllib import unquote as _unquote_bytes
 
     from urlparse import parse_qsl as _parse_qsl
 else:
@@ -27,19 +27,18 @@ class BadRequest(Exception):
 
 
 def _text(value):
+    """Text from bytes (UTF-8) or text; Java strings arrive in Jython as unicode already."""
     if value is None:
         return None
-    if isinstance(value, bytes) and not PY2:
-        return value.decode("utf-8", "replace")
-    if PY2 and isinstance(value, str):  # noqa: F821 - py2 byte string
+    if isinstance(value, bytes):  # on Python 2 `bytes` is `str`
         return value.decode("utf-8", "replace")
     return value if PY2 else str(value)
 
 
 def _utf8_bytes(value):
-    if PY2:
-        return value.encode("utf-8") if isinstance(value, unicode) else value  # noqa: F821
-    return value.encode("utf-8") if isinstance(value, str) else value
+    if isinstance(value, bytes):
+        return value
+    return value.encode("utf-8")
 
 
 def parse_query(query):
