@@ -192,6 +192,24 @@ def test_designer_and_client_scopes_only_write_rows_and_start_no_thread(fake_sys
         assert kernel.generation() == 0  # no interpreter here ever executed
 
 
+def test_scope_detection_falls_back_and_never_guesses_gateway(fake_system):
+    import sys
+
+    from exchange.workflows.host import ignition
+
+    for name, expected in (("gateway", "gateway"), ("designer", "designer"), ("client", "client")):
+        fake_system.fake.set_scope(name)
+        assert ignition.scope() == expected
+    model = "com.inductiveautomation.ignition.common.model"
+    saved = sys.modules.pop(model)
+    try:  # without ApplicationScope: getSystemFlags, which the gateway does not have
+        for name, expected in (("designer", "designer"), ("client", "client"), ("gateway", "client")):
+            fake_system.fake.set_scope(name)
+            assert ignition.scope() == expected, name
+    finally:
+        sys.modules[model] = saved
+
+
 def test_the_gateway_scope_executes_with_a_timer_calling_dispatch(fake_system, db_url):
     admin, service = _api()
     fake_system.fake.add_connection("Workflows", db_url)

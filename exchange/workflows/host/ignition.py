@@ -54,8 +54,9 @@ def available():
 def scope():
     """'gateway', 'designer' or 'client' (Vision); anything unknown counts as a client, which never executes.
 
-    ApplicationScope.getGlobalScope() answers for the JVM in Ignition 8.1 and 8.3 (system.util.getSystemFlags
-    is a Vision/Designer function, absent on the gateway, so it is only a fallback).
+    ApplicationScope.getGlobalScope() answers for the JVM in Ignition 8.1 and 8.3. Should that class not be
+    reachable, only the gateway can load IgnitionGateway, and system.util.getSystemFlags (a Vision and Designer
+    function, absent on the gateway) tells the Designer (bit 1) from a client.
     """
     try:
         from com.inductiveautomation.ignition.common.model import ApplicationScope
@@ -66,7 +67,13 @@ def scope():
         if ApplicationScope.isDesigner(current):
             return SCOPE_DESIGNER
         return SCOPE_CLIENT
-    except:  # noqa: E722 - ImportError or a Java error: fall back, never guess "gateway"
+    except:  # noqa: E722 - ImportError or a Java error: ask differently, never guess "gateway"
+        pass
+    try:
+        from com.inductiveautomation.ignition.gateway import IgnitionGateway  # noqa: F401
+
+        return SCOPE_GATEWAY
+    except:  # noqa: E722
         pass
     system = _system()
     try:
