@@ -426,3 +426,27 @@ def test_validation_errors_appear_next_to_the_field(gateway, page):
     page.click("#start-button")
     expect()(page.locator("[data-error-for='queueName']")).to_contain_text("no-such-queue")
     expect()(page.locator("[data-error-for='priority']")).to_have_text("")
+
+
+def test_the_first_run_creates_an_admin_and_prints_the_password_once(tmp_path):
+    users_file = str(tmp_path / "var" / "console-users.json")
+    db_url = "sqlite:%s" % (tmp_path / "workflows.db")
+    first = Gateway(db_url, users_file)
+    try:
+        first.wait_ready()
+        announced = [l for l in first.lines if "first run" in l]
+        assert len(announced) == 1, first.output()
+        password = re.search(r"user 'admin', password '([^']+)'", announced[0]).group(1)
+        assert password not in open(users_file).read()
+        admin = Http(first.url)
+        env = admin.api("POST", "/api/login", {"username": "admin", "password": password})
+        assert env["ok"] and env["data"]["roles"] == ["admin"]
+    finally:
+        first.stop()
+    second = Gateway(db_url, users_file)
+    try:
+        second.wait_ready()
+        assert not [l for l in second.lines if "first run" in l or password in l]
+        assert Http(second.url).api("POST", "/api/login", {"username": "admin", "password": password})["ok"]
+    finally:
+        second.stop()
