@@ -272,7 +272,7 @@ def bad_run_id(call):
     if ids.is_uuid(call.groups[0]):
         return failure("ROUTE_NOT_FOUND", "no API route %s %s (see docs/console.md)"
                        % (call.request.method, call.request.path))
-    return failure("INVALID_ARGUMENT", "%r is not a run id (runs are named by UUID)" % call.groups[0],
+    return failure("INVALID_ARGUMENT", "\"%s\" is not a run id (runs are named by UUID)" % call.groups[0],
                    {"field": "workflowId"})
 
 

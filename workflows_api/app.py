@@ -125,7 +125,7 @@ class Console(object):
         if name is None:
             bad = pages.BAD_RUN_ID.match(path)
             if bad and not ids.is_uuid(bad.group(1)):
-                return pages.error_page(400, "Bad run id", "%r is not a run id (runs are named by UUID)."
+                return pages.error_page(400, "Bad run id", "\"%s\" is not a run id (runs are named by UUID)."
                                         % bad.group(1), self.base)
             return pages.error_page(404, "Not found", "There is no page at %s." % path, self.base)
         if caller is None:
@@ -188,7 +188,7 @@ class Console(object):
         user = self.users.check_password(name, password)
         if user is None:
             self.throttle.failed(name)
-            self._warn("console: failed sign-in for %r from %s" % (name, request.remote or "?"))
+            self._warn("console: failed sign-in for \"%s\" from %s" % (name, request.remote or "?"))
             return api_answer(envelope(False, "LOGIN_FAILED", "wrong user name or password"))
         self.throttle.succeeded(name)
         cookie, session = self.signer.issue(user, self.users.session_hours())
