@@ -33,8 +33,8 @@
       input = h("input", { type: "checkbox", id: id, name: p.name });
       input.checked = value === true;
     } else if (p.type === "json") {
-      input = h("textarea", { id: id, name: p.name, rows: 3 });
-      input.value = value === undefined ? "" : JSON.stringify(value);
+      input = h("textarea", { id: id, name: p.name, rows: 2 });
+      input.value = value === undefined || value === null ? "" : JSON.stringify(value);
     } else {
       input = h("input", { type: p.type === "int" || p.type === "float" ? "number" : "text", id: id, name: p.name,
                            step: p.type === "int" ? "1" : (p.type === "float" ? "any" : null) });
@@ -58,7 +58,8 @@
       var value = p.name in values ? values[p.name] : p["default"];
       var input = paramInput(p, value);
       var label = h("label", { "for": input.id, text: (p.label || p.name) + (p.required ? " *" : "") });
-      var hint = h("div", { class: "hint", text: p.name + " · " + p.type + (p.description ? " · " + p.description : "") });
+      var kind = p.type === "json" ? "any JSON value (plain text is sent as a string)" : p.type;
+      var hint = h("div", { class: "hint", text: p.name + " · " + kind + (p.description ? " · " + p.description : "") });
       var wrap = h("div", { class: "field", dataset: { param: p.name } }, label, input, hint,
                    h("div", { class: "field-error", "data-error-for": "param:" + p.name }));
       if (p.type === "bool") { wrap.insertBefore(h("span"), input); }
@@ -102,11 +103,11 @@
     }
     if (p.type === "bool") { return { value: input.checked }; }
     var raw = input.value;
-    if (p.type === "str") { return { value: raw }; }
+    if (p.type === "str") { return raw === "" && p.required ? { skip: true } : { value: raw }; }
     if (raw.trim() === "") { return { skip: true }; }
     if (p.type === "int") { return /^-?\d+$/.test(raw.trim()) ? { value: parseInt(raw, 10) } : { value: raw }; }
     if (p.type === "float") { return isFinite(Number(raw)) ? { value: Number(raw) } : { value: raw }; }
-    try { return { value: JSON.parse(raw) }; } catch (e) { return { error: "not valid JSON: " + e.message }; }
+    try { return { value: JSON.parse(raw) }; } catch (e) { return { value: raw }; }  // plain text is a string
   }
 
   function number(id) {
