@@ -242,6 +242,7 @@ def test_runs_are_listed_newest_first_filtered_and_paged(console):
     for _ in range(3):
         quick.append(start_demo(client, "demo.quick"))
         time.sleep(0.005)  # distinct creation times, so "newest first" has one answer
+    time.sleep(0.005)
     other = start_demo(client, "demo.commands_60s", partitionKey="line-9")
     page = client.api("GET", "/api/runs?workflowName=demo.quick&limit=2")
     assert [r["workflowId"] for r in page["data"]["runs"]] == [quick[2], quick[1]]
@@ -255,6 +256,11 @@ def test_runs_are_listed_newest_first_filtered_and_paged(console):
         wait_status(wid, "SUCCESS")
     done = client.api("GET", "/api/runs?status=SUCCESS,ERROR")
     assert sorted(r["workflowId"] for r in done["data"]["runs"]) == sorted(quick)
+    created = dict((r["workflowId"], r["createdAt"]) for r in client.api("GET", "/api/runs")["data"]["runs"])
+    window = client.api("GET", "/api/runs?createdFrom=%d&createdTo=%d" % (created[quick[1]], created[other]))
+    assert [r["workflowId"] for r in window["data"]["runs"]] == [quick[2], quick[1]]
+    assert client.api("GET", "/api/runs?createdFrom=%d" % (created[other] + 1))["data"]["runs"] == []
+    assert client.api("GET", "/api/runs?createdFrom=yesterday")["data"]["field"] == "createdFrom"
     assert client.api("GET", "/api/runs?status=SLEEPING")["status"] == 400
     assert client.api("GET", "/api/runs?cursor=garbage")["data"]["field"] == "cursor"
     assert client.api("GET", "/api/runs?limit=0")["status"] == 400
