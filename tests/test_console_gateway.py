@@ -307,7 +307,9 @@ def test_path_a_start_watch_hold_resume_stop_inspect(gateway, page, shots):
     expect()(page.locator("#runs-table tbody tr")).to_have_count(1)
     page.screenshot(path=os.path.join(shots, "console-runs.png"), full_page=True)
 
-    # 7: open the run
+    # 7: open the run (and watch what the page asks for: after the first poll, only what is new)
+    live_urls = []
+    page.on("request", lambda req: live_urls.append(req.url) if "/live?" in req.url else None)
     row.locator("a").click()
     page.wait_for_url(gateway.url + "/runs/" + wid)
     wait_run_status(page, "RUNNING")
@@ -341,6 +343,9 @@ def test_path_a_start_watch_hold_resume_stop_inspect(gateway, page, shots):
     expect()(page.locator("#cmd-RETRY")).to_be_enabled()
     expect()(page.locator("#cmd-STOP")).to_be_disabled()
     page.screenshot(path=os.path.join(shots, "console-run.png"), full_page=True)
+    assert "afterOffset=-1&afterHistoryId=0" in live_urls[0]
+    later = [re.search(r"afterOffset=(-?\d+)&afterHistoryId=(\d+)", u).groups() for u in live_urls[1:]]
+    assert later and int(later[-1][0]) > 0 and int(later[-1][1]) > 0
 
     # steps page: table and timeline with the held interval
     page.click("#steps-link")
