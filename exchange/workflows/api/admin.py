@@ -8,7 +8,7 @@ from exchange.workflows.store import migrations, views
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
 from exchange.workflows.util.envelope import failure, guarded, success
-from exchange.workflows.util.errors import InvalidArgument
+from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 RETENTION_KEY = "retention"
@@ -56,6 +56,10 @@ def stopGateway():
     engine = runtime.current()
     if engine is None or not engine.host.executes:
         return success("NOT_RUNNING", "no executing engine in this interpreter")
+    if engine.superseded():
+        # the shutdown event of scripts a save already replaced: the new generation's executors stay
+        return success("GATEWAY_SUPERSEDED", "generation %d was replaced by %d; nothing stopped"
+                       % (engine.generation, engine.kernel.generation()))
     engine.stop()
     return success("GATEWAY_STOPPED", "executor %s stopped" % engine.executor_id, {"executorId": engine.executor_id})
 
@@ -68,12 +72,22 @@ def _engine_status(engine):
             "moduleErrors": engine.module_errors}
 
 
+def _gateway_engine():
+    """Maintenance acts on the executing gateway; elsewhere (Designer, client) it would change nothing."""
+    engine = runtime.engine()
+    if not engine.host.executes:
+        raise WorkflowsError("maintenance applies to the gateway that executes workflows; call it in gateway scope "
+                             "(a gateway script, a Perspective session, the operator console or a message handler)",
+                             code="NOT_GATEWAY_SCOPE")
+    return engine
+
+
 @guarded
 def enterMaintenance(mode="drain"):
     """Stop claiming new work on this gateway; running runs finish (deploy new code, then exitMaintenance)."""
     if mode != "drain":
         raise InvalidArgument("mode must be 'drain'", field="mode")
-    engine = runtime.engine()
+    engine = _gateway_engine()
     engine.kernel.set_flag("draining", True)
     return success("MAINTENANCE_ENTERED", "draining: no new claims; %d runs still executing"
                    % engine.kernel.active.size(), _engine_status(engine))
@@ -81,7 +95,7 @@ def enterMaintenance(mode="drain"):
 
 @guarded
 def exitMaintenance():
-    engine = runtime.engine()
+    engine = _gateway_engine()
     engine.kernel.set_flag("draining", False)
     engine.wake()
     return success("MAINTENANCE_EXITED", "dispatch resumed", _engine_status(engine))
@@ -89,7 +103,7 @@ def exitMaintenance():
 
 @guarded
 def maintenanceStatus():
-    engine = runtime.engine()
+    engine = _gateway_engine()
     status = _engine_status(engine)
     return success("OK", "draining" if status["draining"] else "running", status)
 

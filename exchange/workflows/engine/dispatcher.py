@@ -38,7 +38,7 @@ class Dispatcher(object):
 
     def tick(self, full=True):
         """Run one tick unless another thread is in one (then that thread runs a light tick after it)."""
-        if not self.engine.host.executes:
+        if not self.engine.host.executes or self.engine.superseded():
             return False
         if not self.kernel.try_dispatch_lock():
             self._again = True

@@ -76,6 +76,8 @@ class Engine(object):
         if not self.host.executes:
             return self
         self.kernel.set_flag("stopping", False)
+        if self.generation > 1:
+            self.kernel.retire_threads()  # the previous generation's threads finish and end; this one gets new ones
         self.pool_size = self.kernel.ensure_workers(self.config.workers)
         self.register()
         self.publish_definitions()
@@ -148,13 +150,17 @@ class Engine(object):
         """One full tick (the timer)."""
         return self.dispatcher.tick(full=True)
 
+    def superseded(self):
+        """True in an interpreter whose scripts a reload replaced: it must not claim or stop anything."""
+        return self.host.executes and self.kernel.generation() != self.generation
+
     def wake(self, new_work=True):
         """Ask for a light tick soon (a start, a freed slot, a NOTIFY); coalesced.
 
         new_work: runs may have been added (a start, a NOTIFY), so the tick asks which queues have work; a freed
         slot only revisits the queues that had a backlog.
         """
-        if self.host.executes and not self.stopping():
+        if self.host.executes and not self.stopping() and not self.superseded():
             if new_work:
                 self.kernel.set_flag("newWork", True)
             self.kernel.wake(self._light_tick)

@@ -9,6 +9,9 @@ from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, to_json_native
 
 
+_INTERRUPTS = ("InterruptedException", "ClosedByInterruptException", "InterruptedIOException")
+
+
 class StepDef(object):
     def __init__(self, name, fn, retries_allowed=False, max_attempts=3, interval_seconds=1.0, backoff_rate=2.0):
         if max_attempts < 1:
@@ -58,6 +61,9 @@ def _execute(ctx, step, fid, args, kwargs):
             raise HandBack("worker thread interrupted")
         except:  # noqa: E722 - any Python or Java exception raised by step code
             ctx.in_step = False
+            if type(sys.exc_info()[1]).__name__ in _INTERRUPTS and ctx.engine.stopping():
+                # shutdownNow interrupted a blocking Java call: the run is handed back, not failed
+                raise HandBack("worker thread interrupted by the shutdown")
             error = context.describe_error(sys.exc_info())
             if attempts < step.max_attempts:
                 ctx.write(_retry_log(ctx, step, fid, attempts, error, delay))

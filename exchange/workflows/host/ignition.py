@@ -197,26 +197,12 @@ def _engine_config(system, config, executes):
                         own_timer=False)  # the gateway timer event calls dispatch()
 
 
-def _retire_threads(store):
-    """Let the previous generation's worker pool and scheduler finish what they run, then end their threads.
-
-    The kernel creates fresh ones for the new generation (it replaces executors that are shut down), so no
-    thread that ran old code is reused by the new one. Workaround until the kernel has this as a method.
-    """
-    for name in ("workers", "scheduler"):
-        executor = store.get(name)
-        if executor is not None and not executor.isShutdown():
-            executor.shutdown()
-
-
 def _executing_engine(system, config):
     """A new generation: workers still running older code hand their runs back at their next step boundary."""
     from exchange.workflows.engine.engine import Engine
 
     host = ignition_host(system, config.get("database"), executes=True, scope_name=SCOPE_GATEWAY)
-    _, store = _kernel_store(system)
     engine = Engine(host, _engine_config(system, config, True))
-    _retire_threads(store)
     engine.start()  # if this fails nothing is installed, and the next call (the timer tick) tries again
     return engine
 

@@ -168,6 +168,18 @@ class JavaKernel(object):
             pool = self._store.get("workers")
         return pool.getMaximumPoolSize()
 
+    def retire_threads(self):
+        """A new generation begins: the old worker pool and scheduler finish what they run (their runs hand back
+        at the next boundary), then their threads end; ensure_workers and the scheduler make fresh ones, so no
+        thread that ran old code is reused by the new."""
+        for name in ("workers", "scheduler"):
+            executor = self._store.get(name)
+            if executor is not None and not executor.isShutdown():
+                executor.shutdown()
+        for key in list(self._store.keySet()):
+            if key == "tick" or key.startswith("task:"):
+                self._store.remove(key).cancel(False)
+
     def submit(self, fn):
         self._store.get("workers").execute(_SafeRunnable(fn))
 
@@ -179,7 +191,7 @@ class JavaKernel(object):
                                                                       TimeUnit.MILLISECONDS))
 
     def schedule_repeating(self, name, fn, delay_ms):
-        """Run fn every delay_ms on the scheduler thread; the same name again (a reload) replaces the old task."""
+        """Run fn every delay_ms on the scheduler thread; the same name again replaces the old task."""
         key = "task:" + name
         old = self._store.remove(key)
         if old is not None:

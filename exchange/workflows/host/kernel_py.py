@@ -178,6 +178,9 @@ class PyKernel(object):
             self._pool_size = size
         return self._pool_size
 
+    def retire_threads(self):
+        """CPython hosts have no script reloads; a new engine on this kernel simply reuses its threads."""
+
     def submit(self, fn):
         self._workers.submit(fn)
 
