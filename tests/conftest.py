@@ -23,6 +23,9 @@ if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 import workflows_for_tests  # noqa: E402,F401 - registers the t.* workflows
 
+# tests/jython runs under Jython through tests/test_jython_suite.py, never collected by pytest itself
+collect_ignore = ["jython"]
+
 PG_SERVER = os.environ.get("WORKFLOWS_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 TABLES = ("workflow_status", "operation_outputs", "workflow_events", "workflow_events_history", "streams",
           "workflow_commands", "notifications", "executors", "workflow_definitions", "queues", "param_templates",
@@ -148,3 +151,32 @@ def run_gateway(args, timeout=120, env=None, input_text=None):
     full_env.update(env or {})
     return subprocess.run(gateway_command(*args), cwd=ROOT, env=full_env, input=input_text, capture_output=True,
                           text=True, timeout=timeout)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium through Playwright. `./gateway test` installs both and sets
+    WORKFLOWS_REQUIRE_BROWSER, so there a missing browser fails the tests instead of skipping them."""
+    missing = None
+    if not os.path.exists(CHROMIUM):
+        missing = "headless chromium is not installed (apt-get install -y chromium)"
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None
+        missing = missing or "playwright is not installed (pip install -r requirements-dev.txt)"
+    if missing:
+        if os.environ.get("WORKFLOWS_REQUIRE_BROWSER"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -460,7 +460,7 @@ def test_queues_show_counts(console):
 def test_admin_reads_for_everyone_changes_for_admins(console):
     viewer, admin = signed_in(console, "vera"), signed_in(console, "ada")
     executors = viewer.api("GET", "/api/admin/executors")["data"]["executors"]
-    assert [e["executor_id"] for e in executors] == ["test-0"]
+    assert [e["executorId"] for e in executors] == ["test-0"]
     assert viewer.api("GET", "/api/admin/schema")["data"]["version"] >= 1
     assert viewer.api("GET", "/api/admin/policy")["ok"]
     assert viewer.api("POST", "/api/admin/maintenance", {"action": "drain"})["status"] == 403

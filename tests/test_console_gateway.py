@@ -21,9 +21,6 @@ from http.cookiejar import CookieJar
 from urllib.error import HTTPError
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 PASSWORDS = {"sam": "supervisor-pw", "otto": "operator-pw", "vera": "viewer-pw"}
 ROLES = {"sam": "supervisor", "otto": "operator", "vera": "viewer"}
 XSS = "<script>window.__xss=1</script><img src=x onerror=window.__xss=2>"
@@ -175,19 +172,6 @@ def test_the_jython_gateway_serves_the_api_with_sessions_and_csrf(gateway):
 
 
 # -- in a browser ----------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("headless chromium is not installed (apt-get install -y chromium chromium-driver)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
     folder = os.environ.get("WORKFLOWS_SCREENSHOTS")

@@ -2,7 +2,6 @@
 a failed step on the timeline, a JSON parameter. Served by the CPython adapter over a CPython engine on PostgreSQL
 (the same handler and static files `./gateway run` serves; test_console_gateway.py covers the Jython host).
 """
-import os
 import re
 
 import pytest
@@ -12,24 +11,8 @@ from exchange.workflows.api import service
 from workflows_api import server
 from workflows_api.users import UserStore
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 PASSWORDS = {"sam": "supervisor-pw", "otto": "operator-pw"}
 WAIT_MS = 30000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("headless chromium is not installed (apt-get install -y chromium chromium-driver)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

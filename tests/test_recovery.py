@@ -48,7 +48,7 @@ def test_a_gateway_restarted_under_the_same_id_takes_its_runs_back_at_once(make_
     assert run["status"] == "SUCCESS" and run["runCount"] == 2
     first.dispatch()  # the displaced process notices at its next heartbeat and stops dispatching
     assert first.usurped() and not second.usurped()
-    executors = dict((e["executor_id"], e) for e in service_executors(second))
+    executors = dict((e["executorId"], e) for e in service_executors(second))
     assert executors["gw"]["instance"] == second.kernel.instance
 
 

@@ -10,8 +10,9 @@ It is then served at http://gateway:8088/system/webdev/<project>/console/ ; the 
 servlet request, so links, redirects and the session cookie's path follow it. The users file lives on the gateway
 (default <Ignition data dir>/exchange-workflows/console-users.json, override with the system property or
 environment variable WORKFLOWS_AUTH_FILE). Project library modules are not files, so copy workflows_api/static to
-<Ignition data dir>/exchange-workflows/static (or name the folder with WORKFLOWS_STATIC_DIR). The console object is kept in system.util.getGlobals() so sessions,
-the login throttle and the static-file cache survive project script reloads.
+<Ignition data dir>/exchange-workflows/static (or name the folder with WORKFLOWS_STATIC_DIR). The console object lives in this module (one per
+interpreter, never in getGlobals: a Python object there would keep old code serving after a save); sessions
+are signed cookies, so they survive a reload; the login throttle starts afresh.
 
 This follows the WebDev contract (request dict with servletRequest/servletResponse/remainingPath/postData; the
 return dict's bytes/contentType) but has not been run inside Ignition on the development machine.
@@ -23,7 +24,6 @@ from workflows_api import pages
 from workflows_api.app import Console
 from workflows_api.messages import Request
 
-GLOBALS_KEY = "exchange.workflows.console"
 
 
 def _setting(name, default_file):
@@ -37,14 +37,13 @@ def _setting(name, default_file):
     return os.path.join(data_dir, "exchange-workflows", default_file)
 
 
+_CONSOLES = {}  # mount prefix -> Console, per interpreter: a project save builds new ones from the new code
+
+
 def _console(base):
     import system
 
-    holder = system.util.getGlobals()
-    consoles = holder.get(GLOBALS_KEY)
-    if consoles is None:
-        consoles = {}
-        holder[GLOBALS_KEY] = consoles
+    consoles = _CONSOLES
     console = consoles.get(base)
     if console is None:
         logger = system.util.getLogger("exchange.workflows.console")

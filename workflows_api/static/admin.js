@@ -10,15 +10,15 @@
       if (!env.ok) { body.appendChild(h("tr", {}, h("td", { colspan: 9, text: env.message }))); return; }
       env.data.executors.forEach(function (e) {
         var stale = e.heartbeatAgeMs > env.data.leaseMs;
-        body.appendChild(h("tr", { dataset: { executor: e.executor_id } },
-          h("td", { class: "mono", text: e.executor_id }),
+        body.appendChild(h("tr", { dataset: { executor: e.executorId } },
+          h("td", { class: "mono", text: e.executorId }),
           h("td", { text: e.host }),
           h("td", { text: e.kind }),
           h("td", {}, WF.pill(String(stale && e.state !== "stopped" && e.state !== "STOPPED" ? "STALE" : e.state).toUpperCase())),
           h("td", { class: "num", text: e.generation }),
           h("td", { class: "num", text: e.workers }),
           h("td", { class: "num", text: e.executing }),
-          h("td", { text: WF.fmtTime(e.started_at) }),
+          h("td", { text: WF.fmtTime(e.startedAt) }),
           h("td", { class: "num", text: WF.fmtDuration(e.heartbeatAgeMs) })));
       });
     });

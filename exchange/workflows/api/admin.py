@@ -3,6 +3,7 @@
 Every function returns the envelope of DESIGN.md. startGateway / stopGateway are what the Ignition gateway
 startup and shutdown event scripts call; the standalone gateway does the same through its launcher.
 """
+from exchange.workflows.api import shapes
 from exchange.workflows.host import runtime
 from exchange.workflows.store import migrations, views
 from exchange.workflows.util.clock import now_ms
@@ -111,10 +112,8 @@ def maintenanceStatus():
 @guarded
 def listExecutors():
     engine = runtime.engine()
-    rows = views.executors(engine.store.db)
     now = now_ms()
-    for row in rows:
-        row["heartbeatAgeMs"] = now - int(row["heartbeat_at"])
+    rows = [shapes.executor(row, now) for row in views.executors(engine.store.db)]
     return success("OK", "%d executors" % len(rows), {"executors": rows, "leaseMs": engine.config.lease_ms})
 
 

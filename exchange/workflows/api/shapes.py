@@ -61,3 +61,10 @@ def history_rows(rows):
 
 def stream_rows(rows):
     return [{"offset": int(r[0]), "value": loads(r[1]), "at": _num(r[2])} for r in rows]
+
+
+def executor(row, now):
+    return {"executorId": row["executor_id"], "instance": row["instance"], "host": row["host"], "kind": row["kind"],
+            "generation": _num(row["generation"]), "workers": _num(row["workers"]), "active": _num(row["active"]),
+            "state": row["state"], "startedAt": _num(row["started_at"]), "heartbeatAt": _num(row["heartbeat_at"]),
+            "heartbeatAgeMs": now - int(row["heartbeat_at"]), "executing": row["executing"]}
