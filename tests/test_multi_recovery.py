@@ -11,8 +11,10 @@ import time
 
 import pytest
 
-from multi.cluster import now_ms
+from multi import flows
+from multi.cluster import TERMINAL, now_ms
 from multi.fixtures import cluster  # noqa: F401 - a fixture
+from multi.intervals import max_overlap
 
 
 def _executions(cluster):
@@ -106,10 +108,6 @@ def test_a_gateway_stopped_cleanly_hands_its_runs_over_at_once_and_nothing_runs_
     assert _check_no_recorded_step_ran_again(cluster, wids, 6) == {}  # every step ran exactly once
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: after kill -9 the executor row keeps a fresh heartbeat, so Store.register_executor refuses the "
-    "restarted process with the same id (EXECUTOR_ID_IN_USE) for the whole lease and ./gateway run exits 1 with a "
-    "traceback; own runs are only taken back after the lease (see the report of the multi-gateway tests)"))
 def test_a_gateway_restarted_after_kill9_takes_its_own_runs_back_at_once_not_after_the_lease(cluster):
     lease_ms = 120000
     gateway = cluster.launch(["gw1"], lease_ms=lease_ms)[0]
@@ -139,7 +137,8 @@ def test_a_run_that_keeps_crashing_its_gateway_ends_after_max_recovery_attempts_
     crasher = cluster.start("m.crasher", queueName="m.serial", partitionKey="reactor-x")
     behind = cluster.start("m.quick", queueName="m.serial", partitionKey="reactor-x")
     options = {"lease_ms": 3000, "max_recovery_attempts": limit}
-    cluster.launch(["gw-1", "gw-2"], **options)
+    for name in ("gw-1", "gw-2"):  # not launch(): the first to claim the run may die before it is seen registered
+        cluster.gateway(name, **options).spawn()
     launched = [2]
 
     def crasher_ended():
@@ -165,17 +164,14 @@ def test_a_run_that_keeps_crashing_its_gateway_ends_after_max_recovery_attempts_
     assert runs[behind]["started_at"] >= run["completed_at"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: checkpoint writes are not fenced by ownership (runwrite inserts into operation_outputs whatever "
-    "workflow_status.executor_id says), so a gateway whose runs were recovered from it records its in-flight step "
-    "and goes on executing the run beside the new owner (see the report of the multi-gateway tests)"))
 def test_a_gateway_paused_past_its_lease_records_nothing_for_the_runs_taken_from_it(cluster):
     """SIGSTOP (a long GC pause, a frozen VM) past the lease: another gateway recovers the runs. After SIGCONT the
     paused one may finish the step it was in - user code cannot be taken back - but must not record it nor go on
     with the run: the new owner is executing that same step."""
     lease_ms = 3000
     paused, _ = cluster.launch(["gw1", "gw2"], lease_ms=lease_ms)
-    wids = [cluster.start("m.steps", queueName="m.free", params={"count": 3, "seconds": 2.0}) for _ in range(8)]
+    wids = [cluster.start("m.steps", queueName="m.per_gateway", params={"count": 3, "seconds": 2.0})
+            for _ in range(4)]  # at most 2 per gateway: each one claims 2
     cluster.wait(lambda: _busy_with_checkpoints(cluster, "gw1", 2), 120, "gw1 to be in the middle of 2 runs")
 
     os.kill(paused.proc.pid, signal.SIGSTOP)
@@ -193,3 +189,56 @@ def test_a_gateway_paused_past_its_lease_records_nothing_for_the_runs_taken_from
             if e["exe"] == "gw1" and e["wid"] in taken and e["t"] > resumed]
     assert late == [], "gw1 went on with runs it had lost, starting steps %s after it woke up" % late
     _check_no_recorded_step_ran_again(cluster, wids, 3)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine bug (or a rule to decide): Dispatcher.recover_dead adopts orphans up to the pool's free slots without "
+    "the queue's workerConcurrency, so a survivor executes more runs of the queue than the per-gateway limit"))
+def test_recovered_runs_wait_for_the_queues_per_gateway_limit_on_the_gateway_that_takes_them(cluster):
+    seconds = 1.0
+    victim, survivor = cluster.launch(["gw1", "gw2"], lease_ms=3000)
+    wids = [cluster.start("m.steps", queueName="m.per_gateway", params={"count": 6, "seconds": seconds})
+            for _ in range(4)]  # at most 2 per gateway: each one claims 2
+    cluster.wait(lambda: _busy_with_checkpoints(cluster, "gw1", flows.PER_GATEWAY), 120, "gw1 to be mid-run")
+
+    victim.kill9()
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    spans = {}  # (wid, executor) -> [first step start, last step end] on that executor
+    for entry in cluster.side("exec"):
+        key = (entry["wid"], entry["exe"])
+        first, last = spans.get(key, (entry["t"], entry["t"]))
+        spans[key] = (min(first, entry["t"]), max(last, entry["t"] + seconds))
+    on_survivor = [span for (wid, exe), span in spans.items() if exe == "gw2"]
+    busiest, when = max_overlap(on_survivor)
+    assert busiest <= flows.PER_GATEWAY, "gw2 executed %d runs of m.per_gateway at %s" % (busiest, when)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine bug: Dispatcher.recover_dead adopts with recovery=True also the runs a cleanly stopped gateway handed "
+    "back (PENDING, executor state 'stopped'), so rolling restarts count as crashes and end a healthy run in "
+    "MAX_RECOVERY_ATTEMPTS_EXCEEDED"))
+def test_runs_handed_over_by_clean_stops_are_not_counted_as_recovery_attempts(cluster):
+    gateways = dict((gw.executor_id, gw) for gw in cluster.launch(["gw1", "gw2"], lease_ms=120000,
+                                                                   max_recovery_attempts=1))
+    wid = cluster.start("m.steps", queueName="m.free", params={"count": 30, "seconds": 0.5})
+
+    def moved_on(away_from, done):
+        run = cluster.runs([wid])[wid]
+        if run["status"] in TERMINAL:
+            return True
+        return run["status"] == "RUNNING" and run["executor_id"] not in (None, away_from) and len(cluster.checkpoints([wid])[wid]) > done
+
+    holder = None
+    for _ in range(2):  # a rolling restart: stop the gateway executing the run and start it again at once
+        cluster.wait(lambda: moved_on(holder, 0), 120, "the run to be executing on a gateway")
+        holder = cluster.runs([wid])[wid]["executor_id"]
+        done = len(cluster.checkpoints([wid])[wid])
+        gateways[holder].stop()
+        gateways[holder].spawn()
+        cluster.wait(lambda: moved_on(holder, done), 180, "the other gateway to go on with the run")
+
+    run = cluster.wait_finished([wid], timeout=180)[wid]
+    assert (run["status"], run["recovery_attempts"]) == ("SUCCESS", 0), run
+    assert _check_no_recorded_step_ran_again(cluster, [wid], 30) == {}

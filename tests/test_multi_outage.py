@@ -1,0 +1,102 @@
+"""A PostgreSQL outage under several gateways (issue 4): the server is stopped and started again mid-batch.
+
+The shared server on 127.0.0.1:5432 serves other sessions, so these tests run their own private PostgreSQL 15
+instance (multi.private_pg) and restart that one.
+"""
+import json
+import time
+
+from multi.fixtures import private_cluster, private_pg_server  # noqa: F401 - fixtures
+
+STEPS = 6
+
+
+def _finished_step_log(cluster, wids):
+    """{wid: [function ids of the 'step finished' log entries, in offset order]}"""
+    out = dict((w, []) for w in wids)
+    for wid, value in cluster.query("SELECT workflow_uuid, value FROM workflows.streams WHERE key = 'log' AND "
+                                    "workflow_uuid = ANY(%s) ORDER BY workflow_uuid, \"offset\"", (wids,)):
+        entry = json.loads(value)
+        if entry.get("kind") == "step" and entry.get("event") == "finished":
+            out[wid].append(entry["functionId"])
+    return out
+
+
+def _both_mid_run():
+    return ("SELECT count(DISTINCT s.executor_id) FROM workflows.workflow_status s WHERE s.status = 'RUNNING' AND "
+            "EXISTS (SELECT 1 FROM workflows.operation_outputs o WHERE o.workflow_uuid = s.workflow_uuid)")
+
+
+def _outage_mid_batch(cluster, stop_mode, outage_s, lease_ms, count, queue="m.free", seconds=0.4):
+    """Two gateways execute `count` runs of STEPS steps; the server goes down for `outage_s` once both are mid-run."""
+    gateways = cluster.launch(["gw1", "gw2"], lease_ms=lease_ms)
+    wids = [cluster.start("m.steps", queueName=queue, params={"count": STEPS, "seconds": seconds})
+            for _ in range(count)]
+    cluster.wait(lambda: cluster.query(_both_mid_run())[0][0] == 2, 180, "both gateways to be in the middle of runs")
+
+    cluster.server.stop(stop_mode)
+    time.sleep(outage_s)  # steps finish meanwhile and cannot record; ticks cannot heartbeat nor claim
+    cluster.server.start()
+
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert all(gw.alive() for gw in gateways), cluster.diagnostics()
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    assert cluster.query("SELECT count(*) FROM workflows.workflow_status")[0][0] == len(wids)
+    checkpoints = cluster.checkpoints(wids)
+    assert all([c[0] for c in checkpoints[w]] == list(range(1, STEPS + 1)) for w in wids)
+    history = cluster.status_history(wids)
+    assert all(h[0] == "ENQUEUED" and h[-1] == "SUCCESS" and h.count("SUCCESS") == 1 for h in history.values())
+    finished = _finished_step_log(cluster, wids)
+    assert all(finished[w] == list(range(1, STEPS + 1)) for w in wids), "a retried write was recorded twice"
+    logs = "".join(gw.log_tail(400) for gw in gateways)
+    assert "database unreachable" in logs
+    return wids, runs, checkpoints
+
+
+def _executions(cluster):
+    found = {}
+    for entry in cluster.side("exec"):
+        found.setdefault((entry["wid"], entry["index"]), []).append(entry)
+    return found
+
+
+def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 3.0, lease_ms=30000, count=60)
+
+    executions = _executions(private_cluster)
+    for wid in wids:
+        for function_id, _, _, output, _ in checkpoints[wid]:
+            tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
+            assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
+    assert all(r["recovery_attempts"] == 0 for r in runs.values())
+
+
+def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
+    """`pg_ctl stop -m immediate`: no clean shutdown; the server runs crash recovery when it starts again."""
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "immediate", 3.0, lease_ms=30000, count=60)
+
+    executions = _executions(private_cluster)
+    for wid in wids:
+        for function_id, _, _, output, _ in checkpoints[wid]:
+            tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
+            assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
+    assert all(r["recovery_attempts"] == 0 for r in runs.values())
+
+
+def test_an_outage_longer_than_the_lease_still_finishes_every_run_and_reruns_no_recorded_step(private_cluster):
+    """Each gateway executes 2 runs (m.per_gateway), so each one back from the outage has free workers; the runs
+    (6 steps of 1 s) are still executing when the gateways' dispatchers, backing off, find the database again.
+    The first one back sees the other's heartbeat older than the lease and may recover its runs: the old owner is
+    fenced off, the step it was in runs again on the new one, and nothing recorded runs twice."""
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 6.0, lease_ms=3000, count=4,
+                                                queue="m.per_gateway", seconds=1.0)
+
+    executions = _executions(private_cluster)
+    for wid in wids:
+        for function_id, _, _, output, _ in checkpoints[wid]:
+            runs_of_step = executions[(wid, function_id - 1)]
+            assert runs_of_step[-1]["token"] == json.loads(output)["token"], (
+                "step %d of %s ran again after the execution its checkpoint recorded: %s"
+                % (function_id - 1, wid, [(e["exe"], e["t"]) for e in runs_of_step]))
+            assert len(runs_of_step) <= 1 + runs[wid]["recovery_attempts"]
