@@ -162,18 +162,33 @@ class Dispatcher(object):
             self._start_adopted(workflow_uuid, adopted, now)
 
     def recover_dead(self, now):
-        """Runs of executors whose heartbeat is older than the lease (or that stopped cleanly)."""
+        """Runs of executors whose heartbeat is older than the lease (or that stopped cleanly).
+
+        A run found RUNNING was interrupted mid-execution and counts as a recovery attempt; one found PENDING
+        (claimed but not begun, or handed back by a clean stop) does not. Taken runs count against this gateway's
+        workerConcurrency like its own claims.
+        """
         engine = self.engine
         free = self.free_slots()
         if free <= 0:
             return
         stale_before = now - engine.config.lease_ms
-        for workflow_uuid, old_executor in self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free):
+        orphans = self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free)
+        if not orphans:
+            return
+        here = self.store.executing_per_queue(engine.executor_id)
+        for workflow_uuid, old_executor, status, queue_name in orphans:
+            queue = engine.queues.get(queue_name)
+            limit = queue.worker_concurrency if queue else None
+            if limit is not None and here.get(queue_name, 0) >= limit:
+                continue
             adopted = self.store.adopt(workflow_uuid, engine.executor_id, engine.generation, old_executor, now,
-                                       recovery=True)
-            if adopted is not None:
-                self.log.info("recovered run %s from executor %s (attempt %d)" % (workflow_uuid, old_executor,
-                                                                                 adopted[0]))
+                                       recovery=(status == RUNNING))
+            if adopted is None:
+                continue
+            here[queue_name] = here.get(queue_name, 0) + 1
+            self.log.info("took over run %s from executor %s (%s)" % (
+                workflow_uuid, old_executor, "recovery attempt %d" % adopted[0] if status == RUNNING else "not begun"))
             self._start_adopted(workflow_uuid, adopted, now)
 
     def _start_adopted(self, workflow_uuid, adopted, now):

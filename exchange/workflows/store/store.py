@@ -338,10 +338,18 @@ class Store(object):
                                "executor_id = ? AND status = 'PENDING'",
                                (back_to, now, workflow_uuid, executor_id))
 
+    def executing_per_queue(self, executor_id):
+        """{queue: number of PENDING/RUNNING runs on this executor} (for per-gateway limits)."""
+        return dict([(r[0], int(r[1])) for r in self.db.query(
+            "SELECT queue_name, count(*) FROM workflows.workflow_status WHERE executor_id = ? AND status IN %s "
+            "GROUP BY queue_name" % _EXECUTING, (executor_id,))])
+
     def orphans_of_dead_executors(self, executor_id, stale_before, limit):
-        """(workflow_uuid, executor_id) of PENDING/RUNNING runs whose executor's heartbeat is older than the lease."""
+        """(workflow_uuid, executor_id, status, queue_name) of PENDING/RUNNING runs whose executor stopped or whose
+        heartbeat is older than the lease."""
         return self.db.query(
-            "SELECT s.workflow_uuid, s.executor_id FROM workflows.workflow_status s WHERE s.status IN %s AND "
+            "SELECT s.workflow_uuid, s.executor_id, s.status, s.queue_name FROM workflows.workflow_status s "
+            "WHERE s.status IN %s AND "
             "s.executor_id <> ? AND NOT EXISTS (SELECT 1 FROM workflows.executors e WHERE e.executor_id = s.executor_id "
             "AND e.heartbeat_at >= ? AND e.state <> 'stopped') ORDER BY s.priority, s.created_at LIMIT ?" % _EXECUTING,
             (executor_id, stale_before, limit))
