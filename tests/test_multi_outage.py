@@ -70,6 +70,7 @@ def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_o
             tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
             assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
     assert all(r["recovery_attempts"] == 0 for r in runs.values())
+    assert all(runs[w]["executor_id"] == executions[(w, 0)][0]["exe"] for w in wids)  # no run changed gateway
 
 
 def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
@@ -82,6 +83,7 @@ def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_on
             tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
             assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
     assert all(r["recovery_attempts"] == 0 for r in runs.values())
+    assert all(runs[w]["executor_id"] == executions[(w, 0)][0]["exe"] for w in wids)  # no run changed gateway
 
 
 def test_an_outage_longer_than_the_lease_still_finishes_every_run_and_reruns_no_recorded_step(private_cluster):

@@ -9,8 +9,6 @@ import os
 import signal
 import time
 
-import pytest
-
 from multi import flows
 from multi.cluster import TERMINAL, now_ms
 from multi.fixtures import cluster  # noqa: F401 - a fixture
@@ -65,8 +63,10 @@ def test_kill9_of_one_gateway_mid_batch_the_others_finish_every_run_and_rerun_no
     cluster.wait(lambda: _busy_with_checkpoints(cluster, "gw1", 3), 120, "gw1 to be in the middle of 3 runs")
 
     victim.kill9()
-    orphans = _executing_on(cluster, "gw1")
-    assert len(orphans) >= 3
+    at_kill = dict(cluster.query("SELECT workflow_uuid, status FROM workflows.workflow_status WHERE executor_id = 'gw1' "
+                                 "AND status IN ('PENDING', 'RUNNING')"))
+    orphans = set(at_kill)
+    assert list(at_kill.values()).count("RUNNING") >= 3
 
     runs = cluster.wait_finished(wids, timeout=300)
 
@@ -74,7 +74,13 @@ def test_kill9_of_one_gateway_mid_batch_the_others_finish_every_run_and_rerun_no
     last_heartbeat = cluster.query("SELECT heartbeat_at FROM workflows.executors WHERE executor_id = 'gw1'")[0][0]
     for wid in orphans:
         run = runs[wid]
-        assert run["executor_id"] in ("gw2", "gw3") and run["recovery_attempts"] == 1, run
+        # an interrupted execution counts as a recovery attempt; a run claimed but not yet begun does not
+        assert run["executor_id"] in ("gw2", "gw3"), run
+        assert run["recovery_attempts"] == (1 if at_kill[wid] == "RUNNING" else 0), (at_kill[wid], run)
+        if at_kill[wid] == "RUNNING":  # what an operator reads in the run's log: who executed it, in turn
+            began = [e.get("executor") for e in cluster.log(wid) if e.get("kind") == "status" and
+                     e.get("status") == "RUNNING"]
+            assert began == ["gw1", run["executor_id"]], began
         assert run["claimed_at"] > last_heartbeat + lease_ms, "recovered before gw1's lease ran out"
     assert all(runs[w]["recovery_attempts"] == 0 for w in wids if w not in orphans)
 
@@ -105,6 +111,7 @@ def test_a_gateway_stopped_cleanly_hands_its_runs_over_at_once_and_nothing_runs_
     assert max(r["completed_at"] for r in runs.values()) - stopped_ms < lease_ms
     handed_over = [r for r in runs.values() if r["run_count"] > 1]
     assert handed_over and all(r["executor_id"] == "gw2" for r in handed_over)
+    assert all(r["recovery_attempts"] == 0 for r in runs.values())  # a hand-over is not a crash
     assert _check_no_recorded_step_ran_again(cluster, wids, 6) == {}  # every step ran exactly once
 
 
@@ -155,6 +162,10 @@ def test_a_run_that_keeps_crashing_its_gateway_ends_after_max_recovery_attempts_
     assert run["recovery_attempts"] == limit + 1
     error = json.loads(run["error"])
     assert error["type"] == "MaxRecoveryAttemptsExceeded" and "limit %d" % limit in error["message"]
+    assert run["phase"] == "ABORTED"
+    last = cluster.log(crasher)[-1]
+    assert (last["kind"], last["status"], last["reason"]) == ("status", "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
+                                                              error["message"])
     assert len(cluster.side("crash")) == limit + 1  # the first execution and `limit` recoveries, then no more
     assert len(_executions(cluster)[(crasher, 0)]) == 1  # its recorded first step never ran again
     assert cluster.status_history([crasher])[crasher] == (
@@ -191,9 +202,6 @@ def test_a_gateway_paused_past_its_lease_records_nothing_for_the_runs_taken_from
     _check_no_recorded_step_ran_again(cluster, wids, 3)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (or a rule to decide): Dispatcher.recover_dead adopts orphans up to the pool's free slots without "
-    "the queue's workerConcurrency, so a survivor executes more runs of the queue than the per-gateway limit"))
 def test_recovered_runs_wait_for_the_queues_per_gateway_limit_on_the_gateway_that_takes_them(cluster):
     seconds = 1.0
     victim, survivor = cluster.launch(["gw1", "gw2"], lease_ms=3000)
@@ -215,10 +223,6 @@ def test_recovered_runs_wait_for_the_queues_per_gateway_limit_on_the_gateway_tha
     assert busiest <= flows.PER_GATEWAY, "gw2 executed %d runs of m.per_gateway at %s" % (busiest, when)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: Dispatcher.recover_dead adopts with recovery=True also the runs a cleanly stopped gateway handed "
-    "back (PENDING, executor state 'stopped'), so rolling restarts count as crashes and end a healthy run in "
-    "MAX_RECOVERY_ATTEMPTS_EXCEEDED"))
 def test_runs_handed_over_by_clean_stops_are_not_counted_as_recovery_attempts(cluster):
     gateways = dict((gw.executor_id, gw) for gw in cluster.launch(["gw1", "gw2"], lease_ms=120000,
                                                                    max_recovery_attempts=1))
@@ -242,3 +246,34 @@ def test_runs_handed_over_by_clean_stops_are_not_counted_as_recovery_attempts(cl
     run = cluster.wait_finished([wid], timeout=180)[wid]
     assert (run["status"], run["recovery_attempts"]) == ("SUCCESS", 0), run
     assert _check_no_recorded_step_ran_again(cluster, [wid], 30) == {}
+
+
+def test_a_second_process_started_with_the_same_executor_id_takes_it_over_and_the_first_stops(cluster):
+    """A mistake an operator can make (two gateways given one id) must not run anything twice."""
+    first = cluster.launch(["shared"], lease_ms=120000)[0]
+    wids = [cluster.start("m.gated", queueName="m.free", params={"gate": "twin", "after": 2}) for _ in range(3)]
+    cluster.wait(lambda: len(cluster.side("gate")) == 3, 120, "3 runs to wait at their gate")
+
+    second = cluster.gateway("shared", lease_ms=120000).spawn()
+    cluster.wait_ready([second], 180)
+    cluster.wait(lambda: len(cluster.side("gate")) == 6, 120, "the new process to take the runs over")
+    cluster.open_gate("twin")
+    runs = cluster.wait_finished(wids, timeout=120)
+    later = [cluster.start("m.quick", queueName="m.free") for _ in range(4)]
+    cluster.wait_finished(later, timeout=120)
+
+    assert first.alive() and second.alive()
+    assert "stops dispatching" in first.log_tail(200)
+    assert all((r["status"], r["run_count"]) == ("SUCCESS", 2) for r in runs.values())
+    executions = _executions(cluster)
+    second_pid = second.proc.pid
+    for wid in wids:
+        assert [e["pid"] for e in executions[(wid, 0)]] == [first.proc.pid]  # recorded before the take-over
+        for index in (1, 2):  # after the gate: only the process that holds the id now
+            assert [e["pid"] for e in executions[(wid, index)]] == [second_pid]
+    assert all([e["pid"] for e in executions[(wid, 0)]] == [second_pid] for wid in later)
+    checkpoints = cluster.checkpoints(wids)
+    for wid in wids:  # m.gated records: numbered 0, the gate, numbered 1, numbered 2
+        assert [c[1] for c in checkpoints[wid]] == ["s", "gate", "s", "s"]
+        tokens = [json.loads(c[3])["token"] for c in checkpoints[wid] if c[1] == "s"]
+        assert tokens == [executions[(wid, index)][0]["token"] for index in range(3)]

@@ -185,7 +185,7 @@ class Cluster(object):
 
     def runs(self, wids=None):
         """workflow_status rows as dicts (all runs, or these ids)."""
-        cols = ("workflow_uuid", "name", "status", "queue_name", "partition_key", "priority", "executor_id",
+        cols = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority", "executor_id",
                 "created_at", "claimed_at", "started_at", "completed_at", "run_count", "recovery_attempts", "error",
                 "output", "deduplication_id")
         sql = "SELECT %s FROM workflows.workflow_status" % ", ".join(cols)
@@ -200,6 +200,13 @@ class Cluster(object):
                               "function_id", (list(wids),)):
             out[row[0]].append(tuple(row[1:]))
         return out
+
+    def log(self, wid):
+        """The run's `log` stream entries, in order."""
+        import json
+
+        return [json.loads(r[0]) for r in self.query("SELECT value FROM workflows.streams WHERE workflow_uuid = %s AND "
+                                                     "key = 'log' ORDER BY \"offset\"", (wid,))]
 
     def status_history(self, wids):
         """{workflow_uuid: [status values in the order they were recorded]}"""
