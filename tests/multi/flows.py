@@ -72,6 +72,16 @@ def steps(count=5, seconds=0.2):
     return tokens
 
 
+@workflow(name="m.paced")
+def paced(count=3, pause=2.0):
+    """Numbered steps with a pause of workflow code between them (it runs again on replay, like any such code)."""
+    for index in range(count):
+        if index:
+            time.sleep(pause)
+        numbered(index, 0)
+    return count
+
+
 # -- a gate: a step that waits until the test creates a file, to keep runs active for as long as a test needs -----------
 
 def gate_path(name):
