@@ -4,7 +4,7 @@ Nothing here touches the database unless a command is known to be waiting: the d
 sendCommand or a PostgreSQL NOTIFY sets a hint for the run, and only then are its pending commands read.
 """
 from exchange.workflows.engine import policy
-from exchange.workflows.engine.signals import CancelSignal, HandBack, HoldSignal, StopSignal
+from exchange.workflows.engine.signals import CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal
 from exchange.workflows.store.runwrite import RunWrite
 from exchange.workflows.store.statuses import (CMD_APPLIED, CMD_SUPERSEDED, PHASE_HELD, PHASE_HOLDING,
                                                PHASE_RESUMING, PHASE_RUNNING, STEP_SUCCESS)
@@ -24,14 +24,28 @@ def at_boundary(ctx):
 
 
 def check_ending(ctx):
-    """Raise HandBack on reload/shutdown and CancelSignal past the deadline; memory only."""
+    """Raise HandBack on reload/shutdown, CancelSignal past the deadline, LostOwnership when the run was taken
+    over while this gateway was silent; memory only unless the heartbeat went stale."""
     engine = ctx.engine
     if engine.kernel.generation() != ctx.generation:
         raise HandBack("project scripts reloaded: continuing under the new code")
     if engine.stopping():
         raise HandBack("gateway shutting down")
-    if ctx.deadline_at is not None and now_ms() >= ctx.deadline_at:
+    now = now_ms()
+    if ctx.deadline_at is not None and now >= ctx.deadline_at:
         raise CancelSignal("the run passed its deadline (timeoutSeconds)", timeout=True)
+    if ctx.verify_ownership or now - engine.last_heartbeat_ms > engine.config.lease_ms // 2:
+        _verify_ownership(ctx)
+
+
+def _verify_ownership(ctx):
+    """This gateway went without a heartbeat for half a lease (paused, or cut off from the database): another one
+    may have taken the run over. Read who owns it before starting anything more."""
+    owner = ctx.retrying(ctx.store.run_owner, ctx.workflow_uuid)
+    ctx.verify_ownership = False
+    if owner is None or owner[0] != "RUNNING" or owner[1] != ctx.engine.executor_id or owner[2] != ctx.run_count:
+        raise LostOwnership("run %s was taken over while this gateway was silent (now %s on %s)"
+                            % (ctx.workflow_uuid, owner[0] if owner else "gone", owner[1] if owner else "-"))
 
 
 def check_inside_step(ctx):

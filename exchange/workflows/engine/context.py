@@ -77,6 +77,7 @@ class RunContext(object):
         self.function_id = 0
         self.in_step = False
         self.cleaning_up = False  # running the on_stop cleanup: commands wait
+        self.verify_ownership = False  # set when this gateway went silent past the lease
         self.check_commands = False
         self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
         self.carry = RunWrite(self.workflow_uuid)  # boundary records (phases, outcomes) for the next write

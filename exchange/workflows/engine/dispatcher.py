@@ -84,9 +84,16 @@ class Dispatcher(object):
         engine = self.engine
         if full:
             self.ticks += 1
+            if now - engine.last_heartbeat_ms > engine.config.lease_ms:
+                # silent past the lease (paused, or cut off): others may have taken our runs; each running
+                # execution checks before its next step (set before the heartbeat refreshes the clock)
+                for ctx in list(engine.contexts.values()):
+                    ctx.verify_ownership = True
             if not self.store.heartbeat(engine.executor_id, self.kernel.instance, engine.generation,
                                         self.kernel.active.size(), engine.state(), now):
                 engine.lost_executor_id()
+            else:
+                engine.last_heartbeat_ms = now
         self.flush_memory_queue(now)
         if engine.stopping() or engine.usurped():
             return

@@ -54,6 +54,7 @@ class Engine(object):
         self._outage = [False]
         self.started = False
         self.module_errors = {}
+        self.last_heartbeat_ms = now_ms()
 
     def logger(self, area):
         return self.host.logger(area)
@@ -94,9 +95,11 @@ class Engine(object):
     def register(self):
         """Take this executor id (a restart takes it back at once and adopts its own runs on the first tick)."""
         self.kernel.set_flag("usurped", False)
+        now = now_ms()
         displaced = self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname,
-                                                 self.host.kind, self.generation, self.pool_size, now_ms(),
+                                                 self.host.kind, self.generation, self.pool_size, now,
                                                  self.config.lease_ms)
+        self.last_heartbeat_ms = now
         if displaced:
             self._log.warn("executor id %s was heartbeating from another process (%s) within the lease: taking it "
                            "over (a restart after a crash). If two gateways share this id, give each its own "

@@ -197,6 +197,12 @@ class Store(object):
                              % ", ".join(CHECKPOINT_COLUMNS), (workflow_uuid,))
         return [dict(zip(CHECKPOINT_COLUMNS, r)) for r in rows]
 
+    def run_owner(self, workflow_uuid):
+        """(status, executor_id, run_count) of a run, or None."""
+        rows = self.db.query("SELECT status, executor_id, run_count FROM workflows.workflow_status WHERE "
+                             "workflow_uuid = ?", (workflow_uuid,))
+        return (rows[0][0], rows[0][1], int(rows[0][2])) if rows else None
+
     def get_checkpoint(self, workflow_uuid, function_id):
         rows = self.db.query("SELECT %s FROM workflows.operation_outputs WHERE workflow_uuid = ? AND function_id = ?"
                              % ", ".join(CHECKPOINT_COLUMNS), (workflow_uuid, function_id))
