@@ -62,7 +62,7 @@ def _executions(cluster):
 
 
 def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
-    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 3.0, lease_ms=30000, count=60)
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 3.0, lease_ms=30000, count=40)
 
     executions = _executions(private_cluster)
     for wid in wids:
@@ -75,7 +75,7 @@ def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_o
 
 def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
     """`pg_ctl stop -m immediate`: no clean shutdown; the server runs crash recovery when it starts again."""
-    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "immediate", 3.0, lease_ms=30000, count=60)
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "immediate", 3.0, lease_ms=30000, count=40)
 
     executions = _executions(private_cluster)
     for wid in wids:

@@ -93,7 +93,7 @@ def test_lower_priority_runs_first_then_first_in_first_out_across_gateways(clust
 
 def test_rate_limit_caps_the_starts_per_period_across_gateways(cluster):
     cluster.launch(["gw1", "gw2", "gw3"])
-    wids = [cluster.start("m.quick", queueName="m.rated") for _ in range(12)]
+    wids = [cluster.start("m.quick", queueName="m.rated") for _ in range(9)]
 
     runs = cluster.wait_finished(wids, timeout=300)
 
@@ -102,8 +102,8 @@ def test_rate_limit_caps_the_starts_per_period_across_gateways(cluster):
     claims = [r["claimed_at"] for r in runs.values()]
     busiest, where = busiest_window(claims, period_ms)
     assert busiest <= flows.RATE_LIMIT, "%d claims within %d ms from %s" % (busiest, period_ms, where)
-    # 12 starts at 3 per 2 s: at least 3 full periods between the first and the last claim
-    assert max(claims) - min(claims) >= 3 * period_ms
+    # 9 starts at 3 per 2 s: at least 2 full periods between the first and the last claim
+    assert max(claims) - min(claims) >= 2 * period_ms
 
 
 def test_worker_concurrency_limits_each_gateway_not_the_whole_queue(cluster):
@@ -168,7 +168,7 @@ def test_a_deduplication_id_is_refused_while_its_run_is_active_from_any_client(c
 
 
 def test_clients_racing_with_one_deduplication_id_get_one_run_and_its_id(cluster):
-    cluster.launch(["gw1"])
+    """No gateway runs here: the runs stay ENQUEUED (active for deduplication) while five clients race."""
     ids = ["race-%d" % n for n in range(15)]
     go = os.path.join(cluster.workdir, "go")
     consoles = [_console_racer(cluster, random.Random(n).sample(ids, len(ids)), "m.free", go) for n in range(2)]
@@ -178,13 +178,13 @@ def test_clients_racing_with_one_deduplication_id_get_one_run_and_its_id(cluster
     def race(order):
         started.wait(180)
         for dedup in order:
-            resp = cluster.start("m.gated", expect_ok=False, queueName="m.free", deduplicationId=dedup,
-                                 params={"gate": "race", "after": 0})
+            resp = cluster.start("m.quick", expect_ok=False, queueName="m.free", deduplicationId=dedup)
             answers.append({"dedup": dedup, "code": resp["code"], "workflowId": resp["data"].get("workflowId")})
     threads = [threading.Thread(target=race, args=(random.Random(10 + n).sample(ids, len(ids)),)) for n in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(6)  # the Jython consoles take a few seconds to start; they wait for the go file
+    cluster.wait(lambda: len([n for n in os.listdir(cluster.workdir) if n.startswith("go.ready-")]) == 2, 180,
+                 "the console racers to start")
     open(go, "w").close()
     started.set()
     for thread in threads:
@@ -203,9 +203,6 @@ def test_clients_racing_with_one_deduplication_id_get_one_run_and_its_id(cluster
         assert answer["code"] in ("WORKFLOW_ENQUEUED", "WORKFLOW_DUPLICATE"), answer
     enqueued = sorted(a["dedup"] for a in answers if a["code"] == "WORKFLOW_ENQUEUED")
     assert enqueued == sorted(ids)
-    cluster.open_gate("race")
-    runs = cluster.wait_finished(list(winner.values()), timeout=180)
-    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
 
 
 def test_gateways_racing_for_each_new_row_claim_it_exactly_once(cluster):
@@ -256,7 +253,8 @@ def _console_racer(cluster, ids, queue, go):
     env = dict(os.environ)
     env.update({"MULTI_RACE_GO": go, "MULTI_RACE_IDS": ",".join(ids), "MULTI_RACE_QUEUE": queue})
     return subprocess.Popen([os.path.join(ROOT, "gateway"), "console", os.path.join(ROOT, "tests", "multi",
-                             "dedup_racer.py"), "--db", cluster.url, "--no-demo"], cwd=ROOT, env=env,
+                             "dedup_racer.py"), "--db", cluster.url, "--no-demo", "--pythonpath",
+                             os.path.join(ROOT, "tests"), "--modules", "multi.flows"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -9,8 +9,6 @@ import os
 import signal
 import time
 
-import pytest
-
 from multi import flows
 from multi.cluster import TERMINAL, now_ms
 from multi.fixtures import cluster  # noqa: F401 - a fixture
@@ -281,10 +279,6 @@ def test_a_second_process_started_with_the_same_executor_id_takes_it_over_and_th
         assert tokens == [executions[(wid, index)][0]["token"] for index in range(3)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: a step boundary checks only in-memory state (boundary.check_ending), so a gateway paused between "
-    "two steps past its lease starts the next step's body after it wakes although another gateway took the run and "
-    "already recorded that step; only the checkpoint insert is fenced (run_count), not the execution"))
 def test_a_gateway_paused_between_steps_past_its_lease_starts_no_step_of_the_runs_taken_from_it(cluster):
     """Paused in workflow code between two steps (m.paced sleeps there), the gateway wakes up after the new owner
     has recorded the next step: it must not execute that step again."""
