@@ -33,6 +33,7 @@ class Dispatcher(object):
         self._again = False
         self._backoff_ms = 0
         self._paused_until = 0
+        self._judge_others_after = 0  # after an outage, other gateways get one lease to heartbeat again
 
     # -- entry points ---------------------------------------------------------------------------------------------
 
@@ -63,6 +64,8 @@ class Dispatcher(object):
             if self._backoff_ms:
                 self.log.info("database reachable again: dispatch resumed")
                 self.engine.note_db_back()
+                # every gateway's heartbeat went stale during the outage, not only the dead ones'
+                self._judge_others_after = now_ms() + self.engine.config.lease_ms
             self._backoff_ms = 0
         except DatabaseError as exc:
             if not exc.unavailable:
@@ -177,7 +180,7 @@ class Dispatcher(object):
         """
         engine = self.engine
         free = self.free_slots()
-        if free <= 0:
+        if free <= 0 or now < self._judge_others_after:
             return
         stale_before = now - engine.config.lease_ms
         orphans = self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free)
