@@ -4,7 +4,11 @@ The shared server on 127.0.0.1:5432 serves other sessions, so these tests run th
 instance (multi.private_pg) and restart that one.
 """
 import json
+import os
+import signal
 import time
+
+import pytest
 
 from multi.fixtures import private_cluster, private_pg_server  # noqa: F401 - fixtures
 
@@ -27,10 +31,10 @@ def _both_mid_run():
             "EXISTS (SELECT 1 FROM workflows.operation_outputs o WHERE o.workflow_uuid = s.workflow_uuid)")
 
 
-def _outage_mid_batch(cluster, stop_mode, outage_s, lease_ms, count, queue="m.free", seconds=0.4):
+def _outage_mid_batch(cluster, stop_mode, outage_s, lease_ms, count, seconds=0.4):
     """Two gateways execute `count` runs of STEPS steps; the server goes down for `outage_s` once both are mid-run."""
     gateways = cluster.launch(["gw1", "gw2"], lease_ms=lease_ms)
-    wids = [cluster.start("m.steps", queueName=queue, params={"count": STEPS, "seconds": seconds})
+    wids = [cluster.start("m.steps", queueName="m.free", params={"count": STEPS, "seconds": seconds})
             for _ in range(count)]
     cluster.wait(lambda: cluster.query(_both_mid_run())[0][0] == 2, 180, "both gateways to be in the middle of runs")
 
@@ -86,19 +90,52 @@ def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_on
     assert all(runs[w]["executor_id"] == executions[(w, 0)][0]["exe"] for w in wids)  # no run changed gateway
 
 
-def test_an_outage_longer_than_the_lease_still_finishes_every_run_and_reruns_no_recorded_step(private_cluster):
-    """Each gateway executes 2 runs (m.per_gateway), so each one back from the outage has free workers; the runs
-    (6 steps of 1 s) are still executing when the gateways' dispatchers, backing off, find the database again.
-    The first one back sees the other's heartbeat older than the lease and may recover its runs: the old owner is
-    fenced off, the step it was in runs again on the new one, and nothing recorded runs twice."""
-    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 6.0, lease_ms=3000, count=4,
-                                                queue="m.per_gateway", seconds=1.0)
+def _placed(cluster, on, other, count, seconds):
+    """Start `count` m.steps runs that `on` claims: `other` is paused (SIGSTOP, well inside the lease) meanwhile."""
+    os.kill(other.proc.pid, signal.SIGSTOP)
+    try:
+        wids = [cluster.start("m.steps", queueName="m.free", params={"count": STEPS, "seconds": seconds})
+                for _ in range(count)]
+        cluster.wait(lambda: all(r["status"] == "RUNNING" for r in cluster.runs(wids).values()), 60,
+                     "%s to claim %d runs" % (on.executor_id, count))
+    finally:
+        os.kill(other.proc.pid, signal.SIGCONT)
+    return wids
 
-    executions = _executions(private_cluster)
+
+def _outage_longer_than_the_lease(cluster):
+    """Each gateway executes 2 runs (6 steps of 2 s) of a queue without limits and has free workers; the server
+    goes down for 8 s, longer than the 5 s lease, so the first gateway back sees the other's heartbeat stale."""
+    gw1, gw2 = cluster.launch(["gw1", "gw2"], lease_ms=5000)
+    wids = _placed(cluster, gw1, gw2, 2, 2.0) + _placed(cluster, gw2, gw1, 2, 2.0)
+    cluster.wait(lambda: cluster.query(_both_mid_run())[0][0] == 2, 180, "both gateways to be in the middle of runs")
+
+    cluster.server.stop("fast")
+    time.sleep(8.0)
+    cluster.server.start()
+    runs = cluster.wait_finished(wids, timeout=300)
+
+    assert all(gw.alive() for gw in (gw1, gw2)), cluster.diagnostics()
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    checkpoints = cluster.checkpoints(wids)
+    assert all([c[0] for c in checkpoints[w]] == list(range(1, STEPS + 1)) for w in wids)
+    finished = _finished_step_log(cluster, wids)
+    assert all(finished[w] == list(range(1, STEPS + 1)) for w in wids), "a retried write was recorded twice"
+    return wids, runs, checkpoints, _executions(cluster)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine bug in 53438bc: Dispatcher._guarded sets _judge_others_after only after the first successful _tick "
+    "back from the outage, and that tick has already run recover_dead with every other heartbeat stale, so the "
+    "first gateway back still takes the others' runs (set the guard before that tick runs)"))
+def test_an_outage_longer_than_the_lease_moves_no_run_from_a_live_gateway(private_cluster):
+    """Every gateway was blind for longer than the lease, none was dead: after the outage each one gives the others
+    a lease to heartbeat again, so every run finishes where it was, each step having run once."""
+    wids, runs, checkpoints, executions = _outage_longer_than_the_lease(private_cluster)
+
+    assert [(runs[w]["executor_id"], runs[w]["recovery_attempts"]) for w in wids] == [
+        (executions[(w, 0)][0]["exe"], 0) for w in wids], "runs were taken from a gateway that was alive"
     for wid in wids:
         for function_id, _, _, output, _ in checkpoints[wid]:
-            runs_of_step = executions[(wid, function_id - 1)]
-            assert runs_of_step[-1]["token"] == json.loads(output)["token"], (
-                "step %d of %s ran again after the execution its checkpoint recorded: %s"
-                % (function_id - 1, wid, [(e["exe"], e["t"]) for e in runs_of_step]))
-            assert len(runs_of_step) <= 1 + runs[wid]["recovery_attempts"]
+            tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
+            assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
