@@ -74,6 +74,8 @@ def test_lower_priority_runs_first_then_first_in_first_out_across_gateways(clust
     for bad in (-1, 1001, 2.5, "high"):
         resp = cluster.start("m.quick", expect_ok=False, queueName="m.serial", priority=bad)
         assert not resp["ok"] and resp["code"] == "INVALID_ARGUMENT" and resp["data"]["field"] == "priority", resp
+    unknown = cluster.start("m.quick", expect_ok=False, queueName="m.nowhere")
+    assert not unknown["ok"] and unknown["code"] == "UNKNOWN_QUEUE", unknown
     priorities = [5, 1, 3, 1, 100, 0, 5, 3, 0, 1000, 2, 1, None, 100]
     wids = []
     for priority in priorities:  # all queued before any gateway runs: the order is the claims' alone
@@ -249,20 +251,23 @@ def test_a_claim_the_gateway_cannot_start_is_released_with_its_claim_fields_clea
     assert all((r["status"], r["executor_id"], r["run_count"]) == ("SUCCESS", "gw1", 1) for r in runs.values())
 
 
-def _console_racer(cluster, ids, queue, go):
+def _console_racer(cluster, ids, queue, go, load_modules=True):
+    """A ./gateway console process (a client scope under Jython) running multi/dedup_racer.py. Without the
+    workflow modules it knows the workflows and queues only from what the gateways published to the database."""
     env = dict(os.environ)
     env.update({"MULTI_RACE_GO": go, "MULTI_RACE_IDS": ",".join(ids), "MULTI_RACE_QUEUE": queue})
-    return subprocess.Popen([os.path.join(ROOT, "gateway"), "console", os.path.join(ROOT, "tests", "multi",
-                             "dedup_racer.py"), "--db", cluster.url, "--no-demo", "--pythonpath",
-                             os.path.join(ROOT, "tests"), "--modules", "multi.flows"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [os.path.join(ROOT, "gateway"), "console", os.path.join(ROOT, "tests", "multi", "dedup_racer.py"),
+               "--db", cluster.url, "--no-demo"]
+    if load_modules:
+        command += ["--pythonpath", os.path.join(ROOT, "tests"), "--modules", "multi.flows"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _console_starts(cluster, ids, queue):
-    """Starts from a ./gateway console process (another client, under Jython) with these deduplication ids."""
+    """Starts from a console that loads no workflow module: it relies on what the running gateways published."""
     go = os.path.join(cluster.workdir, "go-console")
     open(go, "w").close()
-    proc = _console_racer(cluster, ids, queue, go)
+    proc = _console_racer(cluster, ids, queue, go, load_modules=False)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
