@@ -58,7 +58,8 @@ class Gateway(object):
         """Start the process (does not wait for it to register: see Cluster.wait_ready)."""
         assert not self.alive(), "%s is already running" % self.executor_id
         self.launches += 1
-        self.log_path = os.path.join(self.cluster.workdir, "%s-%d.log" % (self.executor_id, self.launches))
+        self.cluster.spawned += 1  # one log file per process, even for two processes with one executor id
+        self.log_path = os.path.join(self.cluster.workdir, "%s-%d.log" % (self.executor_id, self.cluster.spawned))
         env = dict(os.environ)
         env[sidechannel.ENV] = self.cluster.side_dir
         self.launched_ms = now_ms()
@@ -115,6 +116,7 @@ class Cluster(object):
         if not os.path.isdir(self.side_dir):
             os.makedirs(self.side_dir)
         self.gateways = []
+        self.spawned = 0
         self._conn = None
         self.engine = None
 
