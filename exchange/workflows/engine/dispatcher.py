@@ -64,8 +64,6 @@ class Dispatcher(object):
             if self._backoff_ms:
                 self.log.info("database reachable again: dispatch resumed")
                 self.engine.note_db_back()
-                # every gateway's heartbeat went stale during the outage, not only the dead ones'
-                self._judge_others_after = now_ms() + self.engine.config.lease_ms
             self._backoff_ms = 0
         except DatabaseError as exc:
             if not exc.unavailable:
@@ -179,6 +177,10 @@ class Dispatcher(object):
         workerConcurrency like its own claims.
         """
         engine = self.engine
+        if engine.take_outage_seen():
+            # every gateway's heartbeat went stale during the outage, not only the dead ones': give the others
+            # one lease to heartbeat again before judging them
+            self._judge_others_after = now + engine.config.lease_ms
         free = self.free_slots()
         if free <= 0 or now < self._judge_others_after:
             return

@@ -216,9 +216,14 @@ class Engine(object):
         self.host.sleep(seconds)
 
     def note_db_outage(self, exc):
+        self.kernel.set_flag("outageSeen", True)
         if not self._outage[0]:
             self._outage[0] = True
             self._log.error("database unreachable, retrying: %s" % exc.message)
+
+    def take_outage_seen(self):
+        """True once after any thread of this gateway met the database unreachable."""
+        return self.kernel.take_flag("outageSeen")
 
     def note_db_back(self):
         self._outage[0] = False
