@@ -1,11 +1,11 @@
-"""docs/ignition.md: the scripts to paste in Ignition 8.1 are exactly the bodies of the gateway event scripts
+"""README.md, Install in Ignition: the scripts to paste in Ignition 8.1 are exactly the bodies of the gateway event scripts
 that the 8.3 export ships (gateway_scripts/ignition), and the console example is the one users rely on."""
 import os
 import re
 
 from conftest import ROOT
 
-DOC = os.path.join(ROOT, "docs", "ignition.md")
+DOC = os.path.join(ROOT, "README.md")
 SOURCES = {
     "startup": "startup/onStartup.py",
     "shutdown": "shutdown/onShutdown.py",

@@ -1,5 +1,5 @@
 def onStartup():
-	# exchange.workflows: start executing workflows on this gateway (see docs/ignition.md).
+	# exchange.workflows: start executing workflows on this gateway (see the README of exchange.workflows, Install in Ignition).
 	# database: the name of the PostgreSQL database connection of this gateway.
 	# modules: the project library modules that define your workflows (importing one registers its
 	# @workflow functions); keep the demo while you try things out.
