@@ -8,8 +8,6 @@ import os
 import signal
 import time
 
-import pytest
-
 from multi.fixtures import private_cluster, private_pg_server  # noqa: F401 - fixtures
 
 STEPS = 6
@@ -124,10 +122,6 @@ def _outage_longer_than_the_lease(cluster):
     return wids, runs, checkpoints, _executions(cluster)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug in 53438bc: Dispatcher._guarded sets _judge_others_after only after the first successful _tick "
-    "back from the outage, and that tick has already run recover_dead with every other heartbeat stale, so the "
-    "first gateway back still takes the others' runs (set the guard before that tick runs)"))
 def test_an_outage_longer_than_the_lease_moves_no_run_from_a_live_gateway(private_cluster):
     """Every gateway was blind for longer than the lease, none was dead: after the outage each one gives the others
     a lease to heartbeat again, so every run finishes where it was, each step having run once."""
