@@ -58,7 +58,7 @@ def _check_no_recorded_step_ran_again(cluster, wids, steps):
 
 def test_kill9_of_one_gateway_mid_batch_the_others_finish_every_run_and_rerun_no_recorded_step(cluster):
     lease_ms = 4000
-    victim, _, _ = cluster.launch(["gw1", "gw2", "gw3"], lease_ms=lease_ms)
+    victim, second, third = cluster.launch(["gw1", "gw2", "gw3"], lease_ms=lease_ms)
     wids = [cluster.start("m.steps", queueName="m.free", params={"count": 6, "seconds": 0.25}) for _ in range(50)]
     cluster.wait(lambda: _busy_with_checkpoints(cluster, "gw1", 3), 120, "gw1 to be in the middle of 3 runs")
 
@@ -81,6 +81,8 @@ def test_kill9_of_one_gateway_mid_batch_the_others_finish_every_run_and_rerun_no
             began = [e.get("executor") for e in cluster.log(wid) if e.get("kind") == "status" and
                      e.get("status") == "RUNNING"]
             assert began == ["gw1", run["executor_id"]], began
+            logs = second.log_tail(100000) + third.log_tail(100000)
+            assert "took over run %s from executor gw1 (recovery attempt 1)" % wid in logs
         assert run["claimed_at"] > last_heartbeat + lease_ms, "recovered before gw1's lease ran out"
     assert all(runs[w]["recovery_attempts"] == 0 for w in wids if w not in orphans)
 
