@@ -48,7 +48,7 @@ def start(workflowName=None, inputs=None, queueName=None, partitionKey=None, pri
     data = {"workflowId": existing or row["workflow_uuid"], "workflowName": row["name"], "queueName": row["queue_name"],
             "executesHere": engine.host.executes}
     if outcome == "inserted":
-        engine.wake()
+        engine.work_added(row["queue_name"])
         return success("WORKFLOW_ENQUEUED", "run %s enqueued on %s; %s" % (row["workflow_uuid"], row["queue_name"],
                                                                         _where(engine)), data)
     if outcome == "exists":
@@ -88,7 +88,7 @@ def enqueueInMemory(workflowName=None, inputs=None, queueName=None, partitionKey
         return success("WORKFLOW_ENQUEUED", "no gateway executes in this scope, so the run was written to the "
                        "database directly; a running gateway will execute it", data)
     engine.kernel.memory_queue.offer(starts.pack(row))
-    engine.wake()
+    engine.wake(new_work=False)  # the flush names the queues it filled
     return success("WORKFLOW_ACCEPTED", "run %s accepted in memory; durable at the next dispatch" % row["workflow_uuid"],
                    data)
 

@@ -167,7 +167,7 @@ def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
         store.copy_checkpoints(wid, new_id, cutoff)
         _record_outcome(engine, wid, policy.RETRY, who, reason, CMD_APPLIED,
                         "retried as %s from position %d" % (new_id, cutoff))
-    engine.wake()
+    engine.work_added(run["queue_name"])
     return new_id, cutoff
 
 

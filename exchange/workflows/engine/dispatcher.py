@@ -28,8 +28,8 @@ class Dispatcher(object):
         self.ticks = 0
         self.backlog = False
         self.backlog_queues = set()
-        self._freed = set()
-        self._freed_lock = threading.Lock()
+        self._revisit = set()
+        self._revisit_lock = threading.Lock()
         self._again = False
         self._backoff_ms = 0
         self._paused_until = 0
@@ -152,6 +152,8 @@ class Dispatcher(object):
                 for text in texts:
                     self.kernel.memory_queue.offer(text)
                 raise
+            for row in rows:
+                self.revisit(row["queue_name"])
             for workflow_uuid, outcome, existing in results:
                 if outcome != "inserted":
                     self.log.warn("in-memory start %s was not inserted: %s %s" % (workflow_uuid, outcome, existing or ""))
@@ -247,7 +249,7 @@ class Dispatcher(object):
                                                                       policy.WAKES_HELD):
                 self.submit(workflow_uuid, resumed=True)
         backlog = set()
-        revisit = self._take_freed() | self.backlog_queues
+        revisit = self._take_revisit() | self.backlog_queues
         if full or self.kernel.take_flag("newWork") or not revisit:
             waiting = self.store.queues_with_work()
         else:
@@ -272,15 +274,15 @@ class Dispatcher(object):
         self.backlog_queues = backlog
         self.backlog = bool(backlog)
 
-    def run_finished(self, queue_name):
-        """A run of this queue ended: its slot (and the queue's capacity) is free for the next claim."""
-        with self._freed_lock:
-            self._freed.add(queue_name)
+    def revisit(self, queue_name):
+        """Look at this queue in the next light tick: a run was queued on it, or one of its runs ended."""
+        with self._revisit_lock:
+            self._revisit.add(queue_name)
 
-    def _take_freed(self):
-        with self._freed_lock:
-            freed, self._freed = self._freed, set()
-        return freed
+    def _take_revisit(self):
+        with self._revisit_lock:
+            names, self._revisit = self._revisit, set()
+        return names
 
     # -- upkeep -----------------------------------------------------------------------------------------------------
 

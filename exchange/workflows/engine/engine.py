@@ -50,6 +50,7 @@ class Engine(object):
         self._log = host.logger("engine")
         self.runner = Runner(self)
         self.dispatcher = Dispatcher(self)
+        self._light_tick = self._light_tick  # one bound method, so the kernel can reuse its Runnable
         self._listener_stop = threading.Event()
         self._outage = [False]
         self.started = False
@@ -158,10 +159,10 @@ class Engine(object):
         return self.host.executes and self.kernel.generation() != self.generation
 
     def wake(self, new_work=True):
-        """Ask for a light tick soon (a start, a freed slot, a NOTIFY); coalesced.
+        """Ask for a light tick soon; coalesced.
 
-        new_work: runs may have been added (a start, a NOTIFY), so the tick asks which queues have work; a freed
-        slot only revisits the queues that had a backlog.
+        new_work: runs may have been added to queues we cannot name, so the tick asks which queues have work;
+        otherwise it revisits the queues it was told about (work_added, run_finished) and those with a backlog.
         """
         if self.host.executes and not self.stopping() and not self.superseded():
             if new_work:
@@ -171,10 +172,16 @@ class Engine(object):
     def _light_tick(self):
         self.dispatcher.tick(full=False)
 
+    def work_added(self, queue_name):
+        """A run was queued on `queue_name` (a start here, or a NOTIFY from another process): claim it now."""
+        if self.host.executes:
+            self.dispatcher.revisit(queue_name)
+            self.wake(new_work=False)
+
     def run_finished(self, queue_name=None):
         """A worker is free again: claim the next run of its queue (and of queues with a backlog) now."""
         if queue_name is not None:
-            self.dispatcher.run_finished(queue_name)
+            self.dispatcher.revisit(queue_name)
             self.wake(new_work=False)
         elif self.dispatcher.backlog:
             self.wake(new_work=False)
@@ -239,6 +246,8 @@ class Engine(object):
             self.hint(payload[4:])
             self.kernel.set_flag("heldCommand", True)
             self.wake(new_work=False)
+        elif payload.startswith("start:"):
+            self.work_added(payload[6:])
         else:
             self.wake()
 

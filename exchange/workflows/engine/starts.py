@@ -185,7 +185,7 @@ def insert(engine, row, retry_of=None, retry_from=None):
         w.events.append(("status", dumps(ENQUEUED), now))
         w.add_log(status_log(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
         if engine.store.dialect.supports_notify:
-            w.notify = (NOTIFY_CHANNEL, "start")
+            w.notify = (NOTIFY_CHANNEL, "start:" + row["queue_name"])
         outcome, existing = engine.store.insert_run(w)
         if outcome != "retry":
             return outcome, existing

@@ -105,6 +105,7 @@ class JavaKernel(object):
             globals_map.setdefault(key, ConcurrentHashMap())
             store = globals_map.get(key)
         self._store = store
+        self._wake_runnables = {}  # per interpreter (never in the globals)
         self._obj("generation", AtomicLong)
         self._obj("instance", lambda: str(uuid.uuid4()))
         self._obj("flags", ConcurrentHashMap)
@@ -210,11 +211,14 @@ class JavaKernel(object):
         """Run fn on the scheduler thread soon; wakes pending at once coalesce into one run."""
         pending = self._store.get("wakePending")
         if pending.compareAndSet(False, True):
-            def once():
-                pending.set(False)
-                fn()
+            runnable = self._wake_runnables.get(fn)
+            if runnable is None:  # one Runnable per function: building a Java proxy per wake is costly
+                def once():
+                    pending.set(False)
+                    fn()
+                runnable = self._wake_runnables[fn] = _SafeRunnable(once)
             try:
-                self._scheduler().execute(_SafeRunnable(once))
+                self._scheduler().execute(runnable)
             except Throwable:
                 pending.set(False)
                 return False

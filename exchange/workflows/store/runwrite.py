@@ -97,92 +97,61 @@ def _latest_per_key(events):
     return [latest[k] for k in order]
 
 
+_PG_SQL = {}  # statement shape -> SQL text: composing it is costly under Jython and shapes repeat
+
+
 def run_postgres(db, w):
-    """Compose the write as one statement: WITH p AS (primary), ... SELECT ..."""
-    parts = []
-    params = []
-    guard = ""
+    """The write as one statement: WITH p AS (primary), ev, eh, s0.., oc, ss, nt SELECT ..."""
     if w.primaries() > 1:
         raise ValueError("a RunWrite has at most one primary change")
+    latest = _latest_per_key(w.events) if w.events else []
+    keys = _keys(w.streams)
+    streams = [[(v, t) for k, v, t in w.streams if k == key] for key in keys]
+    handled = [cid for cid, _, _, _ in w.outcomes]
+    shape = (tuple(sorted(w.insert_row)) if w.insert_row else None,
+             tuple([(c, v.sql if isinstance(v, Raw) else None) for c, v in w.update_sets]) if w.update_sets else None,
+             w.update_guard[0] if w.update_sets else None, tuple(w.returning or ()), bool(w.checkpoint),
+             w.fence is not None, len(latest), len(w.events), tuple([len(v) for v in streams]), len(w.outcomes),
+             (bool(w.supersede), len(handled)), bool(w.notify))
+    sql = _PG_SQL.get(shape)
+    if sql is None:
+        sql = _pg_sql(w, shape)
+        if len(_PG_SQL) > 2000:
+            _PG_SQL.clear()
+        _PG_SQL[shape] = sql
+    params = []
     if w.insert_row:
-        columns = sorted(w.insert_row)
-        parts.append("p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING "
-                     "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns))))
-        params.extend([w.insert_row[c] for c in columns])
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+        params.extend([w.insert_row[c] for c in shape[0]])
     elif w.update_sets:
-        sets, set_params = _set_clause(w.update_sets)
-        returning = ", ".join(["workflow_uuid"] + w.returning)
-        parts.append("p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s)"
-                     % (sets, w.update_guard[0], returning))
-        params.extend(set_params)
+        for _, value in w.update_sets:
+            if isinstance(value, Raw):
+                params.extend(value.params)
+            else:
+                params.append(value)
         params.append(w.workflow_uuid)
         params.extend(w.update_guard[1])
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
     elif w.checkpoint:
-        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING "
-                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), _fenced_values(w)))
         params.extend([w.checkpoint.get(c) for c in _CP_COLUMNS])
         if w.fence is not None:
             params.extend([w.workflow_uuid, w.fence])
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
     if w.events:
-        latest = _latest_per_key(w.events)
-        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(latest))
-        parts.append("ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
-                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s "
-                     "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = EXCLUDED.value, "
-                     "updated_at = EXCLUDED.updated_at)" % (rows, guard))
         params.append(w.workflow_uuid)
         for key, value, ts in latest:
             params.extend([key, value, ts])
-        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(w.events))
-        parts.append("eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
-                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s)" % (rows, guard))
         params.append(w.workflow_uuid)
         for key, value, ts in w.events:
             params.extend([key, value, ts])
-    for number, key in enumerate(_keys(w.streams)):
-        values = [(v, t) for k, v, t in w.streams if k == key]
-        rows = ", ".join(["(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(values))
-        parts.append("s%d AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-                     "SELECT CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COALESCE(MAX(s.\"offset\"), -1) FROM "
-                     "workflows.streams s WHERE s.workflow_uuid = ? AND s.key = ?) + v.n, v.v, v.t FROM (VALUES %s) "
-                     "AS v(n, v, t)%s ON CONFLICT DO NOTHING RETURNING 1)" % (number, rows, guard))
+    for key, values in zip(keys, streams):
         params.extend([w.workflow_uuid, key, w.workflow_uuid, key])
         for n, (value, ts) in enumerate(values):
             params.extend([n + 1, value, ts])
-    handled = []
-    if w.outcomes:
-        rows = ", ".join(["(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * len(w.outcomes))
-        parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = v.s, outcome_reason = v.r, "
-                     "decided_at = v.t FROM (VALUES %s) AS v(id, s, r, t) WHERE c.id = v.id AND c.state = '%s'%s)"
-                     % (rows, CMD_PENDING, guard.replace(" WHERE", " AND")))
-        for cid, state, reason, ts in w.outcomes:
-            params.extend([cid, state, reason, ts])
-            handled.append(cid)
+    for cid, state, reason, ts in w.outcomes:
+        params.extend([cid, state, reason, ts])
     if w.supersede:
-        reason, ts = w.supersede
-        exclude = ""
-        if handled:
-            exclude = " AND c.id NOT IN (%s)" % ", ".join(["?"] * len(handled))
-        parts.append("ss AS (UPDATE workflows.workflow_commands c SET state = '%s', outcome_reason = ?, "
-                     "decided_at = ? WHERE c.workflow_uuid = ? AND c.state = '%s'%s%s)"
-                     % (CMD_SUPERSEDED, CMD_PENDING, exclude, guard.replace(" WHERE", " AND")))
-        params.extend([reason, ts, w.workflow_uuid])
+        params.extend([w.supersede[0], w.supersede[1], w.workflow_uuid])
         params.extend(handled)
-    log_count = " + ".join(["(SELECT count(*) FROM s%d)" % n for n in range(len(_keys(w.streams)))]) or "0"
     if w.notify:
-        parts.append("nt AS (SELECT pg_notify(?, ?) AS n%s)" % guard)
         params.extend(list(w.notify))
-        log_count += " + (SELECT count(*) * 0 FROM nt)"
-    if w.update_sets:
-        tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in w.returning] or ["1"]), log_count)
-    elif w.checkpoint or w.insert_row:
-        tail = "SELECT (SELECT count(*) FROM p), %s" % log_count
-    else:
-        tail = "SELECT 1, %s" % log_count
-    sql = ("WITH " + ", ".join(parts) + " " + tail) if parts else tail
     rows = db.query(sql, params)
     if w.update_sets:
         if not rows:
@@ -192,6 +161,66 @@ def run_postgres(db, w):
     if w.checkpoint or w.insert_row:
         return WriteResult(int(rows[0][0]) == 1, None, int(rows[0][1]))
     return WriteResult(True, None, int(rows[0][1]))
+
+
+def _pg_sql(w, shape):
+    """The SQL of a RunWrite's shape (parameters in the order run_postgres lists them)."""
+    parts = []
+    guard = ""
+    if w.insert_row:
+        columns = shape[0]
+        parts.append("p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING "
+                     "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns))))
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    elif w.update_sets:
+        sets, _ = _set_clause(w.update_sets)
+        returning = ", ".join(["workflow_uuid"] + w.returning)
+        parts.append("p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s)"
+                     % (sets, w.update_guard[0], returning))
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    elif w.checkpoint:
+        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING "
+                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), _fenced_values(w)))
+        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+    latest_count, event_count, stream_counts, outcome_count = shape[6], shape[7], shape[8], shape[9]
+    if event_count:
+        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * latest_count)
+        parts.append("ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
+                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s "
+                     "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = EXCLUDED.value, "
+                     "updated_at = EXCLUDED.updated_at)" % (rows, guard))
+        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * event_count)
+        parts.append("eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s)" % (rows, guard))
+    for number, count in enumerate(stream_counts):
+        rows = ", ".join(["(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))"] * count)
+        parts.append("s%d AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+                     "SELECT CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COALESCE(MAX(s.\"offset\"), -1) FROM "
+                     "workflows.streams s WHERE s.workflow_uuid = ? AND s.key = ?) + v.n, v.v, v.t FROM (VALUES %s) "
+                     "AS v(n, v, t)%s ON CONFLICT DO NOTHING RETURNING 1)" % (number, rows, guard))
+    if outcome_count:
+        rows = ", ".join(["(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * outcome_count)
+        parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = v.s, outcome_reason = v.r, "
+                     "decided_at = v.t FROM (VALUES %s) AS v(id, s, r, t) WHERE c.id = v.id AND c.state = '%s'%s)"
+                     % (rows, CMD_PENDING, guard.replace(" WHERE", " AND")))
+    if w.supersede:
+        exclude = ""
+        if outcome_count:
+            exclude = " AND c.id NOT IN (%s)" % ", ".join(["?"] * outcome_count)
+        parts.append("ss AS (UPDATE workflows.workflow_commands c SET state = '%s', outcome_reason = ?, "
+                     "decided_at = ? WHERE c.workflow_uuid = ? AND c.state = '%s'%s%s)"
+                     % (CMD_SUPERSEDED, CMD_PENDING, exclude, guard.replace(" WHERE", " AND")))
+    log_count = " + ".join(["(SELECT count(*) FROM s%d)" % n for n in range(len(stream_counts))]) or "0"
+    if w.notify:
+        parts.append("nt AS (SELECT pg_notify(?, ?) AS n%s)" % guard)
+        log_count += " + (SELECT count(*) * 0 FROM nt)"
+    if w.update_sets:
+        tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in w.returning] or ["1"]), log_count)
+    elif w.checkpoint or w.insert_row:
+        tail = "SELECT (SELECT count(*) FROM p), %s" % log_count
+    else:
+        tail = "SELECT 1, %s" % log_count
+    return ("WITH " + ", ".join(parts) + " " + tail) if parts else tail
 
 
 def run_sqlite(db, w):

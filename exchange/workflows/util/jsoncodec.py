@@ -55,6 +55,11 @@ _ESCAPES[u"\u2028"] = "\\u2028"
 _ESCAPES[u"\u2029"] = "\\u2029"
 
 
+def quote(text):
+    """A JSON string literal (for hand-built JSON of fixed shape on hot paths)."""
+    return _quote(text)
+
+
 def _quote(text):
     if _NEEDS_ESCAPE.search(text) is None:
         return '"' + text + '"'
