@@ -23,6 +23,9 @@ if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 import workflows_for_tests  # noqa: E402,F401 - registers the t.* workflows
 
+# the soak variant of the multi-gateway tests: --soak (or WORKFLOWS_SOAK=1)
+pytest_plugins = ["multi.soak_plugin"]
+
 # tests/jython runs under Jython through tests/test_jython_suite.py, never collected by pytest itself
 collect_ignore = ["jython"]
 
