@@ -257,10 +257,17 @@ def run_sqlite(db, w):
         for key, value, ts in w.events:
             db.execute("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
                        "VALUES (?, ?, ?, ?)", (w.workflow_uuid, key, value, ts))
-        for key, value, ts in w.streams:
-            db.execute("INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-                       "SELECT ?, ?, COALESCE(MAX(\"offset\"), -1) + 1, ?, ? FROM workflows.streams "
-                       "WHERE workflow_uuid = ? AND key = ?", (w.workflow_uuid, key, value, ts, w.workflow_uuid, key))
+        for key in _keys(w.streams):
+            values = [(v, t) for k, v, t in w.streams if k == key]
+            for start in range(0, len(values), 200):
+                chunk = values[start:start + 200]
+                params = [w.workflow_uuid, key, w.workflow_uuid, key]
+                for n, (value, ts) in enumerate(chunk):
+                    params.extend([n + 1, value, ts])
+                db.execute("INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+                           "SELECT ?, ?, (SELECT COALESCE(MAX(\"offset\"), -1) FROM workflows.streams WHERE "
+                           "workflow_uuid = ? AND key = ?) + v.column1, v.column2, v.column3 FROM (VALUES %s) AS v"
+                           % ", ".join(["(?, ?, ?)"] * len(chunk)), params)
         handled = []
         for cid, state, reason, ts in w.outcomes:
             db.execute("UPDATE workflows.workflow_commands SET state = ?, outcome_reason = ?, decided_at = ? "
