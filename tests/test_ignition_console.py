@@ -21,13 +21,15 @@ wid = resp["data"]["workflowId"]
 def test_the_console_snippet_from_a_file_writes_the_run_and_executes_nothing(tmp_path):
     script = tmp_path / "start.py"
     script.write_text(SNIPPET + 'print "scope", exchange.workflows.host.runtime.engine().host.scope\n'
-                      'print "workers", exchange.workflows.api.admin.maintenanceStatus()["data"]["workers"]\n')
+                      'print "workers", exchange.workflows.host.runtime.engine().pool_size\n'
+                      'print "maintenance", exchange.workflows.api.admin.maintenanceStatus()["code"]\n')
     db = tmp_path / "workflows.db"
     result = run_gateway(["console", str(script), "--db", "sqlite:%s" % db], timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "'code': 'WORKFLOW_ENQUEUED'" in result.stdout and "only writes rows" in result.stdout, result.stdout
     assert "'executesHere': False" in result.stdout
     assert "scope designer" in result.stdout and "workers 0" in result.stdout, result.stdout
+    assert "maintenance NOT_GATEWAY_SCOPE" in result.stdout, result.stdout
     wid = re.search(r"'workflowId': u?'([0-9a-f-]{36})'", result.stdout).group(1)
     with sqlite3.connect(str(db)) as conn:
         rows = conn.execute("SELECT status, partition_key, executor_id FROM workflow_status WHERE workflow_uuid = ?",
