@@ -137,6 +137,16 @@ def test_in_memory_enqueue_is_made_durable_by_the_next_tick(engine):
     assert run["status"] == "SUCCESS"
 
 
+def test_a_burst_of_in_memory_starts_is_written_soon_without_waiting_for_the_timer(make_engine):
+    engine = make_engine(tick_ms=60000, listen=False)
+    engine.kernel.set_flag("draining", True)  # claim nothing: the rows stay ENQUEUED where we can see them
+    ids = [service.enqueueInMemory(workflowName="t.linear", inputs={"resolved": {"steps": 1}})["data"]["workflowId"]
+           for _ in range(50)]
+    wait_for(lambda: all(engine.store.get_run(wid) is not None for wid in ids), timeout=10.0)
+    assert engine.kernel.memory_queue.size() == 0
+    assert set(engine.store.get_run(wid)["status"] for wid in ids) == set(["ENQUEUED"])
+
+
 def test_in_memory_enqueue_is_flushed_on_a_clean_shutdown(make_engine):
     engine = make_engine(tick_ms=60000, listen=False)
     engine.kernel.set_flag("draining", True)  # claim nothing: only the flush can write the row

@@ -149,6 +149,15 @@ def test_in_memory_starts_are_flushed_by_a_tick_and_at_shutdown(gateway):
         assert engine.store.get_run(wid)["status"] == "ENQUEUED"
 
 
+def test_in_memory_starts_are_written_soon_without_waiting_for_the_timer(gateway):
+    engine = gateway(tick_ms=60000)
+    engine.kernel.set_flag("draining", True)
+    service = _service()
+    ids = [service.enqueueInMemory(workflowName="je.steps")["data"]["workflowId"] for _ in range(50)]
+    wait_for(lambda: all(engine.store.get_run(wid) is not None for wid in ids), timeout=10.0)
+    assert engine.kernel.memory_queue.size() == 0
+
+
 def test_bad_input_and_a_database_that_is_down_are_codes(gateway):
     gateway()
     service = _service()

@@ -158,8 +158,8 @@ class Engine(object):
         """True in an interpreter whose scripts a reload replaced: it must not claim or stop anything."""
         return self.host.executes and self.kernel.generation() != self.generation
 
-    def wake(self, new_work=True):
-        """Ask for a light tick soon; coalesced.
+    def wake(self, new_work=True, delay_ms=0):
+        """Ask for a light tick soon (or after delay_ms); coalesced.
 
         new_work: runs may have been added to queues we cannot name, so the tick asks which queues have work;
         otherwise it revisits the queues it was told about (work_added, run_finished) and those with a backlog.
@@ -167,7 +167,7 @@ class Engine(object):
         if self.host.executes and not self.stopping() and not self.superseded():
             if new_work:
                 self.kernel.set_flag("newWork", True)
-            self.kernel.wake(self._light_tick)
+            self.kernel.wake(self._light_tick, delay_ms)
 
     def _light_tick(self):
         self.dispatcher.tick(full=False)

@@ -112,6 +112,7 @@ class JavaKernel(object):
         self._obj("counters", ConcurrentHashMap)
         self._obj("dispatchLock", ReentrantLock)
         self._obj("wakePending", AtomicBoolean)
+        self._obj("lingerPending", AtomicBoolean)
         self._obj("scheduler", lambda: Executors.newSingleThreadScheduledExecutor())
         self.instance = self._store.get("instance")
         self.hints = _Hints(self._obj("hints", ConcurrentHashMap))
@@ -207,18 +208,25 @@ class JavaKernel(object):
             scheduler = self._store.get("scheduler")
         return scheduler
 
-    def wake(self, fn):
-        """Run fn on the scheduler thread soon; wakes pending at once coalesce into one run."""
-        pending = self._store.get("wakePending")
+    def wake(self, fn, delay_ms=0):
+        """Run fn on the scheduler thread soon (or after delay_ms); pending wakes of each kind coalesce into one run.
+
+        A delayed wake lets a burst of calls share one run (the in-memory starts of a tag storm, one flush).
+        """
+        pending = self._store.get("lingerPending" if delay_ms else "wakePending")
         if pending.compareAndSet(False, True):
-            runnable = self._wake_runnables.get(fn)
+            key = (fn, bool(delay_ms))
+            runnable = self._wake_runnables.get(key)
             if runnable is None:  # one Runnable per function: building a Java proxy per wake is costly
                 def once():
                     pending.set(False)
                     fn()
-                runnable = self._wake_runnables[fn] = _SafeRunnable(once)
+                runnable = self._wake_runnables[key] = _SafeRunnable(once)
             try:
-                self._scheduler().execute(runnable)
+                if delay_ms:
+                    self._scheduler().schedule(runnable, int(delay_ms), TimeUnit.MILLISECONDS)
+                else:
+                    self._scheduler().execute(runnable)
             except Throwable:
                 pending.set(False)
                 return False

@@ -135,6 +135,7 @@ class PyKernel(object):
         self._counters = {}
         self._dispatch_lock = threading.Lock()
         self._wake_pending = threading.Event()
+        self._linger_pending = threading.Event()
         self._workers = None
         self._pool_size = 0
         self._loop = None
@@ -195,17 +196,24 @@ class PyKernel(object):
             old.cancel()
         self._tasks[name] = _Loop("workflows-" + name, fn, delay_ms)
 
-    def wake(self, fn):
-        """Run fn on the dispatcher thread soon; wakes pending at once coalesce into one run."""
+    def wake(self, fn, delay_ms=0):
+        """Run fn on the dispatcher thread soon (or after delay_ms); pending wakes of each kind coalesce."""
         if self._loop is None:
             return False
-        if not self._wake_pending.is_set():
-            self._wake_pending.set()
+        pending = self._linger_pending if delay_ms else self._wake_pending
+        if not pending.is_set():
+            pending.set()
 
             def once():
-                self._wake_pending.clear()
+                pending.clear()
                 fn()
-            self._loop.run_soon(once)
+            if delay_ms:
+                loop = self._loop
+                timer = threading.Timer(delay_ms / 1000.0, lambda: loop.run_soon(once))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._loop.run_soon(once)
         return True
 
     def shutdown(self, wait_s):
