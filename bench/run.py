@@ -1,10 +1,12 @@
 """`./gateway bench`: measure every host on fresh databases, print a table, write JSON and bench/RESULTS.md.
 
-    ./gateway bench [--json FILE] [--peers] [--quick] [--rows N] [--no-jython] [--no-sqlite] [--no-record]
+    ./gateway bench [--json FILE] [--peers] [--soak SECONDS] [--quick] [--rows N] [--no-jython] [--no-sqlite]
+                    [--no-record]
 
 Figures are reported with their ratio to a baseline measured in the same run (one plain INSERT round trip on
 the same connection type). --peers installs DBOS Transact (PyPI) into .venv and runs the same workloads against
-the same PostgreSQL server.
+the same PostgreSQL server. --soak runs the multi-gateway soak test (tests/test_multi_soak.py: three gateways under
+a steady load, killed, stopped and restarted, with PostgreSQL restarted under them) for that many seconds of faults.
 """
 import argparse
 import datetime
@@ -14,6 +16,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -64,6 +67,15 @@ def run_peer(url, quick):
     return figures
 
 
+def run_soak(seconds):
+    """The soak test's outcome and wall time; its own assertions are the verdict (nothing lost, no overlap)."""
+    env = dict(os.environ, WORKFLOWS_SOAK="1", WORKFLOWS_SOAK_SECONDS=str(seconds), WORKFLOWS_ROOT=ROOT)
+    began = time.time()
+    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          os.path.join("tests", "test_multi_soak.py")], cwd=ROOT, env=env)
+    return {"soak_seconds": seconds, "passed": rc == 0, "wall_s": round(time.time() - began, 1)}
+
+
 def fmt(value):
     if value is None:
         return "-"
@@ -92,7 +104,7 @@ def table(results):
 def verdicts(results, peer):
     lines = []
     for result in results:
-        if result["db"] != "postgresql":
+        if result["db"] != "postgresql" or result is peer:
             continue
         for key, op, limit, text in TARGETS:
             value = result.get(key)
@@ -101,10 +113,11 @@ def verdicts(results, peer):
             ok = value <= limit
             lines.append("%s %s: %s = %s" % ("PASS" if ok else "MISS", result["host"], text, fmt(value)))
         if result["host"].startswith("jython"):
-            p99 = result.get("enqueue_in_memory_us", {}).get("p99")
+            enqueue = result.get("enqueue_in_memory_us") or {}
+            p99 = enqueue.get("p99")
             if p99 is not None:
-                lines.append("%s jython: enqueue_in_memory p99 <= 100 us = %s" % ("PASS" if p99 <= 100 else "MISS",
-                                                                                  fmt(p99)))
+                lines.append("%s jython: enqueue_in_memory p99 <= 100 us (warm) = %s (first 10,000 calls: %s)" % (
+                    "PASS" if p99 <= 100 else "MISS", fmt(p99), fmt(enqueue.get("cold_p99"))))
             tput = result.get("queue_throughput_wf_s")
             lines.append("%s jython: queue throughput >= 500 wf/s with -Xmx256m = %s" % (
                 "PASS" if tput and tput >= 500 else "MISS", fmt(tput)))
@@ -115,9 +128,12 @@ def verdicts(results, peer):
             ratio = result["queue_throughput_wf_s"] / peer["queue_throughput_wf_s"]
             lines.append("%s %s: queue throughput >= 4 x DBOS (best poll) = %.1fx" % (
                 "PASS" if ratio >= 4 else "MISS", result["host"], ratio))
-            lines.append("info %s: step overhead %.1fx faster than DBOS; start->running %.1fx faster" % (
-                result["host"], peer["step_overhead_ms"] / result["step_overhead_ms"],
-                peer["start_to_running_ms_in_process"] / max(result["start_to_running_ms_in_process"], 0.001)))
+            ours = max(result["start_to_running_ms_in_process"], 0.001)
+            lines.append("info %s: step overhead %.1fx lower than DBOS; start->running through a queue %.1fx faster "
+                         "than DBOS's queue at its best poll (%.1fx of DBOS's direct start, which has no queue)" % (
+                             result["host"], peer["step_overhead_ms"] / result["step_overhead_ms"],
+                             peer["start_to_running_ms_queue_best_poll"] / ours,
+                             peer["start_to_running_ms_in_process"] / ours))
     return "\n".join(lines)
 
 
@@ -142,6 +158,7 @@ def main(argv):
     parser = argparse.ArgumentParser(prog="./gateway bench")
     parser.add_argument("--json", help="write every figure to this file")
     parser.add_argument("--peers", action="store_true", help="also run DBOS Transact %s" % DBOS_VERSION)
+    parser.add_argument("--soak", type=int, metavar="SECONDS", help="also run the multi-gateway soak test")
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
     parser.add_argument("--rows", type=int, default=1000000, help="rows in workflow_status for list_runs")
     parser.add_argument("--no-jython", action="store_true")
@@ -166,10 +183,15 @@ def main(argv):
         peer = run_peer(recreate("wf_bench_dbos"), opts.quick)
         results.append(peer)
     text = table(results) + "\n\n```\n" + verdicts(results, peer) + "\n```"
+    soak = None
+    if opts.soak:
+        soak = run_soak(opts.soak)
+        text += "\n\nSoak (3 gateways, faults for %d s): %s in %.0f s" % (
+            soak["soak_seconds"], "PASS" if soak["passed"] else "FAIL", soak["wall_s"])
     print(text)
     if opts.json:
         with open(opts.json, "w") as handle:
-            json.dump({"results": results, "peer": peer}, handle, indent=2, sort_keys=True)
+            json.dump({"results": results, "peer": peer, "soak": soak}, handle, indent=2, sort_keys=True)
     if not opts.no_record:
         record(text, "./gateway bench " + " ".join(argv))
     return 0
