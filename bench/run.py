@@ -88,7 +88,8 @@ def fmt(value):
 
 def table(results):
     keys = ["insert_rtt_ms", "step_overhead_ms", "step_overhead_ratio", "statements_per_step",
-            "statements_per_step_incl_run_start_end", "queue_throughput_wf_s", "queue_throughput_wf_s_default_poll",
+            "statements_per_step_incl_run_start_end", "queue_throughput_wf_s", "queue_throughput_wf_s_cold",
+            "queue_throughput_wf_s_default_poll",
             "enqueue_in_memory_us", "start_ms", "start_to_running_ms_in_process", "start_to_running_ms_other_process",
             "start_to_running_ms_queue_best_poll", "hold_latency_ms", "list_runs_ms", "transactions_per_step",
             "max_memory_mb"]
