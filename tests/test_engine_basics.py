@@ -1,6 +1,8 @@
 """The durable engine as users rely on it (issue 2), on PostgreSQL and SQLite."""
 import time
 
+import pytest
+
 import workflows_for_tests as wft
 from conftest import wait_for, wait_status
 from exchange.workflows.api import admin, service
@@ -332,3 +334,28 @@ def test_a_database_that_is_down_is_a_code_not_an_exception(make_engine, tmp_pat
         assert admin.migrate()["code"] == "DB_UNAVAILABLE"
     finally:
         runtime.uninstall()
+
+
+def test_a_start_on_one_gateway_wakes_another_through_notify(make_engine):
+    """Both gateways tick once a minute, so only the NOTIFY of the start can make the second claim it."""
+    if not make_engine.url.startswith("postgres"):
+        pytest.skip("SQLite has no NOTIFY: another process sees a start at its next tick")
+    first = make_engine(executor_id="gw-first", tick_ms=60000)  # installed: service calls go through it
+    first.kernel.set_flag("draining", True)  # it writes the start but claims nothing
+    second = make_engine(executor_id="gw-second", tick_ms=60000)
+    time.sleep(0.5)  # both listeners are connected
+    wid = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 2}})["data"]["workflowId"]
+    run = wait_status(wid, timeout=10.0)
+    assert run["status"] == "SUCCESS"
+    assert second.store.get_run(wid)["executor_id"] == "gw-second"
+
+
+def test_a_gateway_skips_the_echo_of_its_own_start(make_engine):
+    """Its own start woke its dispatcher already: the NOTIFY it hears back names it and is not acted on."""
+    engine = make_engine(tick_ms=60000, listen=False)
+    engine.on_notification("start@%s:default" % engine.kernel.instance)
+    assert engine.dispatcher._take_revisit() == set()
+    engine.on_notification("start@some-other-gateway:default")
+    assert engine.dispatcher._take_revisit() == set(["default"])
+    engine.on_notification("start:default")  # the payload of an earlier version
+    assert engine.dispatcher._take_revisit() == set(["default"])

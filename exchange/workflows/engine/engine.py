@@ -246,7 +246,11 @@ class Engine(object):
             self.hint(payload[4:])
             self.kernel.set_flag("heldCommand", True)
             self.wake(new_work=False)
-        elif payload.startswith("start:"):
+        elif payload.startswith("start@"):
+            origin, _, queue_name = payload[6:].partition(":")
+            if origin != self.kernel.instance:  # our own starts woke this dispatcher already
+                self.work_added(queue_name)
+        elif payload.startswith("start:"):  # a gateway of an earlier version
             self.work_added(payload[6:])
         else:
             self.wake()

@@ -172,6 +172,12 @@ def unpack(text):
     return row
 
 
+def start_payload(engine, queue_name):
+    """The NOTIFY of a start: "start@<origin>:<queue>". The origin is this gateway's kernel instance when the
+    caller wakes its own dispatcher (so its listener can skip the echo), else empty."""
+    return "start@%s:%s" % (engine.kernel.instance if engine.host.executes else "", queue_name)
+
+
 def insert(engine, row, retry_of=None, retry_from=None):
     """Write a prepared row (with its ENQUEUED event and log entry, and a NOTIFY) in one round trip."""
     if retry_of is not None:
@@ -185,7 +191,7 @@ def insert(engine, row, retry_of=None, retry_from=None):
         w.events.append(("status", dumps(ENQUEUED), now))
         w.add_log(status_log(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
         if engine.store.dialect.supports_notify:
-            w.notify = (NOTIFY_CHANNEL, "start:" + row["queue_name"])
+            w.notify = (NOTIFY_CHANNEL, start_payload(engine, row["queue_name"]))
         outcome, existing = engine.store.insert_run(w)
         if outcome != "retry":
             return outcome, existing
