@@ -224,6 +224,9 @@ class PyKernel(object):
             self._loop.cancel()
             self._loop.thread.join(wait_s)
             self._loop = None
+        # a wake that was pending will never run now: do not let it swallow the wakes of a restart
+        self._wake_pending.clear()
+        self._linger_pending.clear()
         if self._workers is not None:
             self._workers.shutdown(wait=False)
             deadline = wait_s
