@@ -183,3 +183,15 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+def open_page(browser, wait_ms):
+    """A tab in a context of its own that fails the test on any JavaScript error (use with `yield from`)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(wait_ms)
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert errors == [], "JavaScript errors on the page: %s" % errors

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, _clean_pg, gateway_command, wait_for
+from conftest import ROOT, _clean_pg, gateway_command, open_page, wait_for
 from workflows_api.users import UserStore
 
 from http.cookiejar import CookieJar
@@ -185,15 +185,7 @@ def shots(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    errors = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.errors = errors
-    yield tab
-    context.close()
-    assert errors == [], "JavaScript errors on the page: %s" % errors
+    yield from open_page(browser, WAIT_MS)
 
 
 def expect():

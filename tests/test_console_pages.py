@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import EngineFactory, wait_status
+from conftest import EngineFactory, open_page, wait_status
 from exchange.workflows.api import service
 from workflows_api import server
 from workflows_api.users import UserStore
@@ -33,14 +33,7 @@ def site(pg_url, tmp_path):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    errors = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    assert errors == [], "JavaScript errors on the page: %s" % errors
+    yield from open_page(browser, WAIT_MS)
 
 
 def expect(locator):

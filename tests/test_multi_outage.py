@@ -63,29 +63,25 @@ def _executions(cluster):
     return found
 
 
-def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
-    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 3.0, lease_ms=30000, count=40)
-
-    executions = _executions(private_cluster)
+def _assert_every_step_ran_once_on_its_first_gateway(cluster, wids, runs, checkpoints):
+    executions = _executions(cluster)
     for wid in wids:
         for function_id, _, _, output, _ in checkpoints[wid]:
             tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
             assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
     assert all(r["recovery_attempts"] == 0 for r in runs.values())
     assert all(runs[w]["executor_id"] == executions[(w, 0)][0]["exe"] for w in wids)  # no run changed gateway
+
+
+def test_postgresql_restarted_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
+    wids, runs, checkpoints = _outage_mid_batch(private_cluster, "fast", 3.0, lease_ms=30000, count=40)
+    _assert_every_step_ran_once_on_its_first_gateway(private_cluster, wids, runs, checkpoints)
 
 
 def test_postgresql_crashing_mid_batch_every_run_finishes_and_every_step_runs_once(private_cluster):
     """`pg_ctl stop -m immediate`: no clean shutdown; the server runs crash recovery when it starts again."""
     wids, runs, checkpoints = _outage_mid_batch(private_cluster, "immediate", 3.0, lease_ms=30000, count=40)
-
-    executions = _executions(private_cluster)
-    for wid in wids:
-        for function_id, _, _, output, _ in checkpoints[wid]:
-            tokens = [e["token"] for e in executions[(wid, function_id - 1)]]
-            assert tokens == [json.loads(output)["token"]], (wid, function_id, tokens)
-    assert all(r["recovery_attempts"] == 0 for r in runs.values())
-    assert all(runs[w]["executor_id"] == executions[(w, 0)][0]["exe"] for w in wids)  # no run changed gateway
+    _assert_every_step_ran_once_on_its_first_gateway(private_cluster, wids, runs, checkpoints)
 
 
 def _placed(cluster, on, other, count, seconds):

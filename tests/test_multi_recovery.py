@@ -37,6 +37,16 @@ def _executing_on(cluster, executor_id):
                                            "AND status IN ('PENDING', 'RUNNING')", (executor_id,)))
 
 
+def _assert_finished_and_not_continued_by_gw1(cluster, wids, taken, resumed, steps):
+    """Every run succeeds; gw1, woken at `resumed`, started no step of the runs `taken` from it."""
+    runs = cluster.wait_finished(wids, timeout=300)
+    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
+    late = [(e["wid"], e["index"]) for e in cluster.side("exec")
+            if e["exe"] == "gw1" and e["wid"] in taken and e["t"] > resumed]
+    assert late == [], "gw1 went on with runs it had lost, starting steps %s after it woke up" % late
+    _check_no_recorded_step_ran_again(cluster, wids, steps)
+
+
 def _check_no_recorded_step_ran_again(cluster, wids, steps):
     """Every run has its `steps` checkpoints; each one recorded the last execution of its step. Returns re-runs."""
     checkpoints = cluster.checkpoints(wids)
@@ -195,13 +205,7 @@ def test_a_gateway_paused_past_its_lease_records_nothing_for_the_runs_taken_from
         resumed = time.time()  # gw2 has just begun the 2 s step gw1 was in when it froze
         os.kill(paused.proc.pid, signal.SIGCONT)
 
-    runs = cluster.wait_finished(wids, timeout=300)
-
-    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
-    late = [(e["wid"], e["index"]) for e in cluster.side("exec")
-            if e["exe"] == "gw1" and e["wid"] in taken and e["t"] > resumed]
-    assert late == [], "gw1 went on with runs it had lost, starting steps %s after it woke up" % late
-    _check_no_recorded_step_ran_again(cluster, wids, 3)
+    _assert_finished_and_not_continued_by_gw1(cluster, wids, taken, resumed, 3)
 
 
 def test_recovered_runs_wait_for_the_queues_per_gateway_limit_on_the_gateway_that_takes_them(cluster):
@@ -299,10 +303,4 @@ def test_a_gateway_paused_between_steps_past_its_lease_starts_no_step_of_the_run
         resumed = time.time()
         os.kill(paused.proc.pid, signal.SIGCONT)
 
-    runs = cluster.wait_finished(wids, timeout=300)
-
-    assert sorted(set(r["status"] for r in runs.values())) == ["SUCCESS"]
-    late = [(e["wid"], e["index"]) for e in cluster.side("exec")
-            if e["exe"] == "gw1" and e["wid"] in taken and e["t"] > resumed]
-    assert late == [], "gw1 executed steps %s of runs it had lost, after it woke up" % late
-    _check_no_recorded_step_ran_again(cluster, wids, 4)
+    _assert_finished_and_not_continued_by_gw1(cluster, wids, taken, resumed, 4)

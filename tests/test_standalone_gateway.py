@@ -6,21 +6,11 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, gateway_command, run_gateway, wait_for, wait_status
+from conftest import ISSUE_START_SCRIPT, ROOT, gateway_command, run_gateway, wait_for, wait_status
 from exchange.workflows.api import service
 
-SCRIPT = '''resp = exchange.workflows.api.service.start(
-    workflowName="demo.commands_60s",
-    inputs={"resolved": {"paramOne": "BATCH-001", "paramTwo": "AUTO"}},
-    queueName="default",
-    partitionKey="line-1/reactor-a",
-    timeoutSeconds=180,
-)
-print resp
-wid = resp["data"]["workflowId"]
-'''
 
-COMMANDS = SCRIPT + '''print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="HOLD", reason="operator hold")
+COMMANDS = ISSUE_START_SCRIPT + '''print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="HOLD", reason="operator hold")
 print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="RESUME")
 print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="STOP", reason="operator stop")
 '''
@@ -78,7 +68,7 @@ def workflow_id(text):
 def test_console_script_is_executed_by_the_running_gateway(gateway_db):
     gateway = Gateway(gateway_db, "--executor-id", "e2e")
     try:
-        out = console(gateway_db, SCRIPT)
+        out = console(gateway_db, ISSUE_START_SCRIPT)
         assert "'code': 'WORKFLOW_ENQUEUED'" in out and "'ok': True" in out, out
         wid = workflow_id(out)
         run = wait_status(wid, timeout=150)
