@@ -156,6 +156,19 @@ def run_gateway(args, timeout=120, env=None, input_text=None):
                           text=True, timeout=timeout)
 
 
+# The start script from the issues, verbatim as a user types it in `./gateway console`.
+ISSUE_START_SCRIPT = '''resp = exchange.workflows.api.service.start(
+    workflowName="demo.commands_60s",
+    inputs={"resolved": {"paramOne": "BATCH-001", "paramTwo": "AUTO"}},
+    queueName="default",
+    partitionKey="line-1/reactor-a",
+    timeoutSeconds=180,
+)
+print resp
+wid = resp["data"]["workflowId"]
+'''
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
