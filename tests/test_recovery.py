@@ -5,6 +5,7 @@ import time
 import workflows_for_tests as wft
 from conftest import wait_for, wait_status
 from exchange.workflows.api import service
+from exchange.workflows.engine.dispatcher import outage_backoff_ms
 
 
 def executed(wid, name):
@@ -77,3 +78,18 @@ def test_past_max_recovery_attempts_the_run_ends_and_frees_its_partition(make_en
     engine.kernel.set_flag("draining", False)
     engine.wake()
     assert wait_status(waiting)["status"] == "SUCCESS"
+
+
+def test_dispatch_backs_off_an_outage_by_doubling_up_to_a_third_of_the_lease():
+    """A gateway back from an outage must heartbeat within the lease the other gateways give it then; a pause longer
+    than the lease made a live gateway look dead and lose its runs."""
+    def pauses(lease_ms, count):
+        out, pause = [], 0
+        for _ in range(count):
+            pause = outage_backoff_ms(pause, lease_ms)
+            out.append(pause)
+        return out
+
+    assert pauses(5000, 6) == [250, 500, 1000, 1666, 1666, 1666]
+    assert pauses(30000, 8) == [250, 500, 1000, 2000, 4000, 8000, 10000, 10000]
+    assert pauses(300, 3) == [250, 250, 250]

@@ -17,6 +17,15 @@ from exchange.workflows.util.jsoncodec import dumps
 
 FLUSH_BATCH = 500
 SWEEP_EVERY_TICKS = 10
+OUTAGE_BACKOFF_MS = (250, 10000)
+
+
+def outage_backoff_ms(previous_ms, lease_ms):
+    """The next pause of dispatch during a database outage: doubling, and never more than a third of the lease,
+    so that once the database is back this gateway heartbeats again well inside the one lease the others give it."""
+    first, most = OUTAGE_BACKOFF_MS
+    most = max(first, min(most, lease_ms // 3))
+    return min(max(previous_ms * 2, first), most)
 
 
 class Dispatcher(object):
@@ -69,7 +78,7 @@ class Dispatcher(object):
             if not exc.unavailable:
                 self.log.error("dispatch failed: %s" % exc.message)
                 return
-            self._backoff_ms = min(max(self._backoff_ms * 2, 250), 10000)
+            self._backoff_ms = outage_backoff_ms(self._backoff_ms, self.engine.config.lease_ms)
             self._paused_until = now_ms() + self._backoff_ms
             self.engine.note_db_outage(exc)
         except (KeyboardInterrupt, SystemExit):
