@@ -206,7 +206,9 @@ def queue_throughput(engine, count=1000):
     """`count` runs of b.three started on the bench queue, from the first start until none of them is active.
 
     The poll counts the queue's active runs (a few rows, found through the claim indexes), so the measurement
-    costs the database next to nothing; asking about each of the `count` ids would cost it more than the runs."""
+    costs the database next to nothing; asking about each of the `count` ids would cost it more than the runs.
+    It polls every 20 ms (the end is seen at most 20 ms late, under 1 % of a run of several seconds): under
+    Jython, polling every 5 ms took a fifth of the process's CPU from the workers being measured."""
     started = clock()
     for _ in range(count):
         service.start(workflowName="b.three", queueName="bench")
@@ -216,7 +218,7 @@ def queue_throughput(engine, count=1000):
                           "('ENQUEUED', 'PENDING', 'RUNNING')")[0][0]
         if int(active) == 0:
             break
-        time.sleep(0.005)
+        time.sleep(0.02)
     elapsed = clock() - started
     failed = db.query("SELECT count(*) FROM workflows.workflow_status WHERE queue_name = 'bench' AND status <> "
                       "'SUCCESS'")[0][0]
