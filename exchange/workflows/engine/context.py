@@ -87,6 +87,7 @@ class RunContext(object):
         self.wake = threading.Event()
         self.phase = run.get("phase")
         self.phase_dirty = False
+        self.started_at_correction = run.get("started_at_correction")  # a first execution that a claim began
 
     # -- positions and replay ---------------------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ import threading
 
 from exchange.workflows.engine import policy, starts
 from exchange.workflows.engine.runner import status_log
-from exchange.workflows.store.runwrite import RunWrite
-from exchange.workflows.store.statuses import (CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, RUNNING)
+from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.statuses import (CANCELLED, ENQUEUED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED,
+                                               RUNNING)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
 from exchange.workflows.util.jsoncodec import dumps
@@ -122,7 +123,8 @@ class Dispatcher(object):
     def free_slots(self):
         return self.engine.pool_size - self.kernel.active.size()
 
-    def submit(self, workflow_uuid, resumed=False):
+    def submit(self, workflow_uuid, resumed=False, begun=None):
+        """Hand a run to a worker: one claimed PENDING (begun by the worker), or one that claim_and_begin began."""
         engine = self.engine
         generation = engine.generation
         if not self.kernel.active.put_if_absent(workflow_uuid, generation):
@@ -130,15 +132,34 @@ class Dispatcher(object):
         runner = engine.runner
 
         def run():
-            runner.execute(workflow_uuid, generation, resumed)
+            runner.execute(workflow_uuid, generation, resumed, begun)
         try:
             self.kernel.submit(run)
         except:  # noqa: E722 - a rejected submit (pool shut down) is a Java exception under Jython
             self.kernel.active.remove(workflow_uuid)
-            self.store.release_claim(workflow_uuid, engine.executor_id, now_ms(), "HELD" if resumed else "ENQUEUED")
+            if begun is not None:
+                self._release_begun(begun, now_ms())
+            else:
+                self.store.release_claim(workflow_uuid, engine.executor_id, now_ms(), "HELD" if resumed else "ENQUEUED")
             self.log.warn("run %s could not be started here; its claim was released" % workflow_uuid)
             return False
         return True
+
+    def _release_begun(self, begun, now):
+        """Undo claim_and_begin for a run no worker took: ENQUEUED again, as it was before the claim."""
+        unless_ran_before = "CASE WHEN run_count = 1 THEN %s ELSE %s END"  # what the claim set on a first run
+        w = RunWrite(begun["workflow_uuid"])
+        w.update([("status", ENQUEUED), ("phase", Raw(unless_ran_before % ("'IDLE'", "phase"))),
+                  ("executor_id", None), ("generation", None), ("claimed_at", None), ("updated_at", now),
+                  ("started_at", Raw(unless_ran_before % ("NULL", "started_at"))),
+                  ("deadline_at", Raw(unless_ran_before % ("NULL", "deadline_at"))),
+                  ("run_count", Raw("run_count - 1"))],
+                 "status = 'RUNNING' AND executor_id = ? AND run_count = ?",
+                 [self.engine.executor_id, begun["run_count"]])
+        w.events.append(("status", dumps(ENQUEUED), now))
+        w.add_log(status_log(ENQUEUED, now, reason="released by %s: no worker could take it" % self.engine.executor_id),
+                  now)
+        self.store.write(w)
 
     # -- in-memory queue ----------------------------------------------------------------------------------------------
 
@@ -270,14 +291,14 @@ class Dispatcher(object):
                 break
             queue = engine.queues.get(name)
             want = min(free, waiting[name], engine.config.claim_batch)
-            claimed = self.store.claim_queue(
-                name, engine.executor_id, engine.generation, want, now,
+            claimed = self.store.claim_and_begin(
+                name, engine.executor_id, engine.generation, want, now_ms(),
                 concurrency=queue.concurrency if queue else None,
                 worker_concurrency=queue.worker_concurrency if queue else None,
                 rate_limit=queue.rate_limit if queue else None,
                 rate_period_ms=queue.rate_period_ms if queue else None)
-            for workflow_uuid in claimed:
-                self.submit(workflow_uuid)
+            for begun in claimed:
+                self.submit(begun["workflow_uuid"], begun=begun)
             if len(claimed) == want and want < waiting[name]:
                 backlog.add(name)  # got all it asked for and more is waiting: come back when a slot frees
         self.backlog_queues = backlog

@@ -9,6 +9,7 @@ from exchange.workflows.engine import boundary, context
 from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal)
 from exchange.workflows.engine.steps import StepDef, call_step
 from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.store import BEGUN_COLUMNS
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PENDING, PHASE_ABORTED,
                                                PHASE_COMPLETE, PHASE_HELD, PHASE_RUNNING, PHASE_STOPPED,
                                                PHASE_STOPPING, RUNNING, STOPPED, SUCCESS)
@@ -16,8 +17,7 @@ from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError, InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
-_BEGIN_RETURNING = ["name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of", "phase",
-                    "queue_name"]
+_BEGIN_RETURNING = list(BEGUN_COLUMNS[1:])  # the row a worker starts from, as claim_and_begin returns it
 
 
 def status_log(status, at, **extra):
@@ -34,13 +34,13 @@ class Runner(object):
 
     # -- entry point ------------------------------------------------------------------------------------------------
 
-    def execute(self, workflow_uuid, generation, resumed=False):
-        """Run (or continue) one claimed run; never raises."""
+    def execute(self, workflow_uuid, generation, resumed=False, begun=None):
+        """Run (or continue) one claimed run; never raises. `begun`: the row of a run claim_and_begin began."""
         engine = self.engine
         ctx = None
         queue_name = None
         try:
-            ctx = self._begin(workflow_uuid, generation, resumed)
+            ctx = self._begin(workflow_uuid, generation, resumed, begun)
             if ctx is None:
                 return
             queue_name = ctx.queue_name
@@ -58,25 +58,15 @@ class Runner(object):
             engine.kernel.active.remove(workflow_uuid)
             engine.run_finished(queue_name)
 
-    def _begin(self, workflow_uuid, generation, resumed):
+    def _begin(self, workflow_uuid, generation, resumed, begun=None):
         engine = self.engine
-        now = now_ms()
-        w = RunWrite(workflow_uuid)
-        sets = [("status", RUNNING), ("updated_at", now), ("generation", generation),
-                ("started_at", Raw("COALESCE(started_at, CAST(? AS BIGINT))", [now])),
-                ("run_count", Raw("run_count + 1")),
-                ("deadline_at", Raw("CASE WHEN timeout_ms IS NULL THEN NULL ELSE COALESCE(deadline_at, "
-                                    "CAST(? AS BIGINT) + timeout_ms) END", [now]))]
-        if not resumed:
-            sets.append(("phase", PHASE_RUNNING))
-            w.events.append(("phase", dumps(PHASE_RUNNING), now))
-        w.update(sets, "status = 'PENDING' AND executor_id = ?", [engine.executor_id], _BEGIN_RETURNING)
-        w.events.append(("status", dumps(RUNNING), now))
-        w.add_log(status_log(RUNNING, now, executor=engine.executor_id), now)
-        result = self._retrying(self.store.write, w)
-        if not result.matched:
-            return None
-        run = result.row
+        if begun is not None:
+            run = dict(begun)
+            picked_up = now_ms()
+        else:
+            run = self._begin_write(workflow_uuid, generation, resumed)
+            if run is None:
+                return None
         run["workflow_uuid"] = workflow_uuid
         definition = engine.registry.get(run["name"])
         inputs = loads(run["inputs"]) or {}
@@ -87,9 +77,34 @@ class Runner(object):
         recorded = []
         if int(run["run_count"]) > 1 or run["retry_of"]:
             recorded = self._retrying(self.store.load_checkpoints, workflow_uuid)
+        if begun is not None and int(run["run_count"]) == 1:
+            # the claim stamped started_at (and the deadline) with the claimer's clock before its statement reached
+            # the database; the worker's clock now is after the claim, so after the end of any run whose slot or
+            # partition it took. The run keeps this time, written with its first status change.
+            run["started_at_correction"] = picked_up
+            if run["timeout_ms"] is not None:
+                run["deadline_at"] = picked_up + int(run["timeout_ms"])
         ctx = context.RunContext(engine, run, definition, recorded, generation)
         ctx.check_commands = resumed or int(run["run_count"]) > 1
         return ctx
+
+    def _begin_write(self, workflow_uuid, generation, resumed):
+        """PENDING -> RUNNING here (a run adopted, recovered or resumed); the row, or None if it is not ours."""
+        now = now_ms()
+        w = RunWrite(workflow_uuid)
+        sets = [("status", RUNNING), ("updated_at", now), ("generation", generation),
+                ("started_at", Raw("COALESCE(started_at, CAST(? AS BIGINT))", [now])),
+                ("run_count", Raw("run_count + 1")),
+                ("deadline_at", Raw("CASE WHEN timeout_ms IS NULL THEN NULL ELSE COALESCE(deadline_at, "
+                                    "CAST(? AS BIGINT) + timeout_ms) END", [now]))]
+        if not resumed:
+            sets.append(("phase", PHASE_RUNNING))
+            w.events.append(("phase", dumps(PHASE_RUNNING), now))
+        w.update(sets, "status = 'PENDING' AND executor_id = ?", [self.engine.executor_id], _BEGIN_RETURNING)
+        w.events.append(("status", dumps(RUNNING), now))
+        w.add_log(status_log(RUNNING, now, executor=self.engine.executor_id), now)
+        result = self._retrying(self.store.write, w)
+        return result.row if result.matched else None
 
     def _retrying(self, fn, *args):
         delay = 0.05
@@ -139,7 +154,8 @@ class Runner(object):
         now = now_ms()
         w = RunWrite(ctx.workflow_uuid)
         guard, params = ctx.guard()
-        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets), guard, params)
+        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets) + _started_at(ctx),
+                 guard, params)
         w.events.append(("status", dumps(status), now))
         if ctx.phase != phase:
             ctx.phase = phase
@@ -219,13 +235,20 @@ class Runner(object):
         now = now_ms()
         w = RunWrite(ctx.workflow_uuid)
         guard, params = ctx.guard()
-        w.update([("status", PENDING), ("updated_at", now)], guard, params)
+        w.update([("status", PENDING), ("updated_at", now)] + _started_at(ctx), guard, params)
         w.add_log(status_log(PENDING, now, reason=signal.reason), now)
         try:
             with ctx.lock:
                 self.store.write(ctx.take_carry(w))
         except:  # noqa: E722 - left RUNNING: adopted again as this executor's orphan
             pass
+
+
+def _started_at(ctx):
+    """The start (and deadline) of a first execution begun by a claim, written with its first status change."""
+    if ctx.started_at_correction is None:
+        return []
+    return [("started_at", ctx.started_at_correction), ("deadline_at", ctx.deadline_at)]
 
 
 def _status_is(store, workflow_uuid, status):

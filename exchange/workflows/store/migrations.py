@@ -159,14 +159,9 @@ def _v1_core(d):
     return d.create_schema() + stmts
 
 
-def _v2_claim_function(d):
-    """PostgreSQL: the queue claim of Store.claim_queue as one server-side call (one round trip per claim)."""
-    if d.name != "postgresql":
-        return []
-    return ["""CREATE OR REPLACE FUNCTION workflows.claim_queue(p_queue TEXT, p_executor TEXT, p_generation BIGINT,
-        p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER, p_rate_limit INTEGER,
-        p_rate_period_ms BIGINT, p_window INTEGER) RETURNS SETOF TEXT LANGUAGE plpgsql AS $claim$
-DECLARE
+# The queue claim's choice of runs, shared by claim_queue (v2) and claim_and_begin (v3): capacity, rate limit and
+# one run per partition, under a per-queue advisory lock. It leaves the chosen ids in `chosen`.
+_CLAIM_SELECTION = """DECLARE
     wanted INTEGER := p_limit;
     executing INTEGER;
     executing_here INTEGER;
@@ -208,16 +203,79 @@ BEGIN
         chosen := chosen || candidate.workflow_uuid;
         EXIT WHEN cardinality(chosen) >= wanted;
     END LOOP;
-    RETURN QUERY UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = p_executor,
+"""
+
+
+def _v2_claim_function(d):
+    """PostgreSQL: the queue claim of Store.claim_queue as one server-side call (one round trip per claim)."""
+    if d.name != "postgresql":
+        return []
+    return [("""CREATE OR REPLACE FUNCTION workflows.claim_queue(p_queue TEXT, p_executor TEXT, p_generation BIGINT,
+        p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER, p_rate_limit INTEGER,
+        p_rate_period_ms BIGINT, p_window INTEGER) RETURNS SETOF TEXT LANGUAGE plpgsql AS $claim$
+""" + _CLAIM_SELECTION + """    RETURN QUERY UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = p_executor,
                         generation = p_generation, claimed_at = p_now, updated_at = p_now
                   WHERE workflow_uuid = ANY (chosen) AND status = 'ENQUEUED' RETURNING workflow_uuid;
 END
-$claim$""" % {"executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
+$claim$""") % {
+        "executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
+
+
+def _v3_claim_and_begin(d):
+    """PostgreSQL: claim queued runs and begin them (RUNNING, with their events and log entry) in one statement.
+
+    A claimed run starts on a worker at once (claims never exceed the free workers), so the separate PENDING ->
+    RUNNING write that followed every claim was a round trip per run with nothing to wait for. It stays synchronous:
+    run_count is the fencing token of the execution, so it must be durable before any step runs.
+    """
+    if d.name != "postgresql":
+        return []
+    return ["DROP FUNCTION IF EXISTS workflows.claim_and_begin(TEXT, TEXT, BIGINT, INTEGER, BIGINT, INTEGER, INTEGER, "
+            "INTEGER, BIGINT, INTEGER)",
+            ("""CREATE OR REPLACE FUNCTION workflows.claim_and_begin(p_queue TEXT, p_executor TEXT,
+        p_generation BIGINT, p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER,
+        p_rate_limit INTEGER, p_rate_period_ms BIGINT, p_window INTEGER)
+        RETURNS TABLE (r_workflow_uuid TEXT, r_name TEXT, r_inputs TEXT, r_deadline_at BIGINT, r_run_count INTEGER,
+                       r_recovery_attempts INTEGER, r_retry_of TEXT, r_phase TEXT, r_queue_name TEXT,
+                       r_timeout_ms BIGINT)
+        LANGUAGE plpgsql AS $claim$
+""" + _CLAIM_SELECTION.replace("DECLARE\n", "DECLARE\n    began BIGINT;\n", 1) + """
+    -- the time the runs begin, on the caller's clock: p_now plus however long this statement waited for the
+    -- queue's lock (a run whose end freed the slot may have ended while we waited)
+    began := p_now + CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT);
+    RETURN QUERY WITH begun AS (
+        UPDATE workflows.workflow_status s SET status = 'RUNNING', phase = 'RUNNING', executor_id = p_executor,
+               generation = p_generation, claimed_at = began, updated_at = began,
+               started_at = COALESCE(s.started_at, began), run_count = s.run_count + 1,
+               deadline_at = CASE WHEN s.timeout_ms IS NULL THEN NULL ELSE COALESCE(s.deadline_at, began + s.timeout_ms) END
+         WHERE s.workflow_uuid = ANY (chosen) AND s.status = 'ENQUEUED'
+        RETURNING s.workflow_uuid, s.name, s.inputs, s.deadline_at, s.run_count, s.recovery_attempts, s.retry_of,
+                  s.phase, s.queue_name, s.timeout_ms
+    ), ev AS (
+        INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at)
+        SELECT b.workflow_uuid, k.key, '"RUNNING"', began FROM begun b CROSS JOIN (VALUES ('phase'), ('status')) AS k(key)
+        ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+    ), eh AS (
+        INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at)
+        SELECT b.workflow_uuid, k.key, '"RUNNING"', began FROM begun b
+         CROSS JOIN (VALUES (1, 'phase'), (2, 'status')) AS k(n, key) ORDER BY b.workflow_uuid, k.n
+    ), lg AS (
+        INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at)
+        SELECT b.workflow_uuid, 'log', COALESCE((SELECT MAX(x."offset") FROM workflows.streams x
+                WHERE x.workflow_uuid = b.workflow_uuid AND x.key = 'log'), -1) + 1,
+               '{"kind":"status","status":"RUNNING","at":' || began || ',"executor":' || to_json(p_executor)::text || '}',
+               began
+          FROM begun b
+    )
+    SELECT * FROM begun;
+END
+$claim$""") % {"executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
 
 
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
+    (3, "claim_and_begin(): claim queued runs and begin them in the same round trip", _v3_claim_and_begin),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -6,7 +6,8 @@ from exchange.workflows.store import migrations, runwrite
 from exchange.workflows.store.dialect import for_name
 from exchange.workflows.store.runwrite import LOG_KEY
 from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, ENQUEUED, EXECUTING, PARTITION_HOLDING,
-                                               TERMINAL, sql_list)
+                                               RUNNING, TERMINAL, sql_list)
+from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
 
 NOTIFY_CHANNEL = "exchange_workflows"
@@ -21,6 +22,13 @@ CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output"
 
 COMMAND_COLUMNS = ("id", "workflow_uuid", "cmd", "topic", "payload", "actor", "actor_roles", "reason", "state",
                    "outcome_reason", "received_at", "decided_at")
+
+# what claim_and_begin returns for each run it began (the worker's starting point)
+BEGUN_COLUMNS = ("workflow_uuid", "name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of",
+                 "phase", "queue_name", "timeout_ms")
+_CLAIM_AND_BEGIN = ("SELECT * FROM workflows.claim_and_begin(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), "
+                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))")
 
 _EXECUTING = sql_list(EXECUTING)
 _PARTITION_HOLDING = sql_list(PARTITION_HOLDING)
@@ -244,24 +252,24 @@ class Store(object):
                              "GROUP BY queue_name")
         return dict([(r[0], int(r[1])) for r in rows])
 
-    def claim_queue(self, queue_name, executor_id, generation, limit, now, concurrency=None, worker_concurrency=None,
-                    rate_limit=None, rate_period_ms=None, window=None):
-        """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order.
+    def claim_and_begin(self, queue_name, executor_id, generation, limit, now, concurrency=None,
+                        worker_concurrency=None, rate_limit=None, rate_period_ms=None, window=None):
+        """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order, and begin
+        them: RUNNING here, with their status and phase events and log entry, in one round trip.
 
         Honors the queue's global concurrency, this executor's worker concurrency, the rate limit and one executing
         or held run per partition key. Claimers of one queue are serialised, so claims never exceed capacity.
+        Returns one dict per run (BEGUN_COLUMNS), for the worker that executes it.
         """
         if limit <= 0:
             return []
         window = window or max(4 * limit, 32)
         if self.dialect.supports_cte_dml:
-            rows = self.db.query("SELECT * FROM workflows.claim_queue(CAST(? AS TEXT), CAST(? AS TEXT), "
-                                 "CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), "
-                                 "CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))",
-                                 (queue_name, executor_id, generation, limit, now, concurrency, worker_concurrency,
-                                  rate_limit, rate_period_ms, window))
-            return [r[0] for r in rows]
+            rows = self.db.query(_CLAIM_AND_BEGIN, (queue_name, executor_id, generation, limit, now, concurrency,
+                                                    worker_concurrency, rate_limit, rate_period_ms, window))
+            return [dict(zip(BEGUN_COLUMNS, r)) for r in rows]
         with self.db.transaction():
+            now = max(now, now_ms())  # the time the runs begin: after waiting for the write lock, not before
             if concurrency is not None or worker_concurrency is not None:
                 row = self.db.query(
                     "SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = ? THEN 1 ELSE 0 END), 0) FROM "
@@ -296,12 +304,33 @@ class Store(object):
             if not chosen:
                 return []
             rows = self.db.query(
-                "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, "
-                "claimed_at = ?, updated_at = ? WHERE workflow_uuid IN (%s) AND status = 'ENQUEUED' "
-                "RETURNING workflow_uuid" % _marks(len(chosen)),
-                [executor_id, generation, now, now] + chosen)
-        claimed = set([r[0] for r in rows])
-        return [wid for wid in chosen if wid in claimed]
+                "UPDATE workflows.workflow_status SET status = 'RUNNING', phase = 'RUNNING', executor_id = ?, "
+                "generation = ?, claimed_at = ?, updated_at = ?, started_at = COALESCE(started_at, ?), "
+                "run_count = run_count + 1, deadline_at = CASE WHEN timeout_ms IS NULL THEN NULL ELSE "
+                "COALESCE(deadline_at, ? + timeout_ms) END WHERE workflow_uuid IN (%s) AND status = 'ENQUEUED' "
+                "RETURNING %s" % (_marks(len(chosen)), ", ".join(BEGUN_COLUMNS)),
+                [executor_id, generation, now, now, now, now] + chosen)
+            begun = dict([(r[0], dict(zip(BEGUN_COLUMNS, r))) for r in rows])
+            self._begin_records([wid for wid in chosen if wid in begun], executor_id, now)
+        return [begun[wid] for wid in chosen if wid in begun]
+
+    def _begin_records(self, wids, executor_id, now):
+        """SQLite: the events and log entry of runs that began (PostgreSQL writes them inside claim_and_begin)."""
+        if not wids:
+            return
+        from exchange.workflows.util.jsoncodec import dumps
+
+        running = dumps(RUNNING)
+        self.db.execute_many("INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES "
+                             "(?, ?, ?, ?) ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = excluded.value, "
+                             "updated_at = excluded.updated_at",
+                             [(w, k, running, now) for w in wids for k in ("phase", "status")])
+        self.db.execute_many("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                             "VALUES (?, ?, ?, ?)", [(w, k, running, now) for w in wids for k in ("phase", "status")])
+        entry = dumps({"kind": "status", "status": RUNNING, "at": now, "executor": executor_id})
+        self.db.execute_many('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) SELECT '
+                             '?, ?, COALESCE((SELECT MAX("offset") FROM workflows.streams WHERE workflow_uuid = ? AND '
+                             'key = ?), -1) + 1, ?, ?', [(w, LOG_KEY, w, LOG_KEY, entry, now) for w in wids])
 
     def claim_held_with_commands(self, executor_id, generation, limit, now, commands):
         """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...)."""

@@ -1,0 +1,75 @@
+"""The claim that begins runs (one round trip from ENQUEUED to RUNNING), on PostgreSQL and SQLite.
+
+The dispatcher is not started here (start=False): the tests drive the store and the dispatcher's pieces directly,
+so nothing else claims the rows they look at.
+"""
+import json
+import time
+
+
+import workflows_for_tests  # noqa: F401 - registers the t.* workflows and queues
+from exchange.workflows.api import service
+from exchange.workflows.util.clock import now_ms
+
+
+def enqueue(count, queue="default", timeout=None):
+    wids = []
+    for _ in range(count):
+        resp = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 1}}, queueName=queue,
+                             timeoutSeconds=timeout)
+        assert resp["code"] == "WORKFLOW_ENQUEUED", resp
+        wids.append(resp["data"]["workflowId"])
+        time.sleep(0.003)  # distinct creation times: FIFO between runs created in one millisecond is by id
+    return wids
+
+
+def idle_engine(make_engine, executor_id):
+    engine = make_engine(executor_id=executor_id, start=False)
+    engine.prepare()  # the schema and the workflow modules, no dispatcher
+    return engine
+
+
+def test_a_claim_begins_the_runs_it_takes_with_their_events_and_log(make_engine):
+    engine = idle_engine(make_engine, "gw-claim")
+    wids = enqueue(3, timeout=60)
+    now = now_ms()
+    begun = engine.store.claim_and_begin("default", "gw-claim", 7, 2, now)
+    assert sorted([b["workflow_uuid"] for b in begun]) == sorted(wids[:2])  # FIFO, never more than asked for
+    for b in begun:
+        assert (b["name"], b["run_count"], b["phase"], b["queue_name"], b["retry_of"]) == (
+            "t.linear", 1, "RUNNING", "default", None)
+        assert json.loads(b["inputs"])["resolved"] == {"steps": 1, "delay": 0.0}
+        run = engine.store.get_run(b["workflow_uuid"])
+        assert (run["status"], run["executor_id"], run["generation"]) == ("RUNNING", "gw-claim", 7)
+        assert now <= run["claimed_at"] == run["started_at"] < now + 1000  # when the claim took effect
+        assert b["deadline_at"] == run["started_at"] + 60000
+        history = service.listEventHistory(workflowId=b["workflow_uuid"])["data"]["history"]
+        assert [(h["key"], h["value"]) for h in history] == [
+            ("status", "ENQUEUED"), ("phase", "RUNNING"), ("status", "RUNNING")]
+        log = service.readStream(workflowId=b["workflow_uuid"], key="log")["data"]["entries"]
+        assert [(e["offset"], e["value"]["status"]) for e in log] == [(0, "ENQUEUED"), (1, "RUNNING")]
+        assert log[1]["value"]["executor"] == "gw-claim"
+    assert engine.store.get_run(wids[2])["status"] == "ENQUEUED"
+
+
+def test_a_begun_run_no_worker_takes_is_put_back_as_it_was(make_engine):
+    engine = idle_engine(make_engine, "gw-release")
+    wid = enqueue(1, timeout=60)[0]
+    begun = engine.store.claim_and_begin("default", "gw-release", 1, 1, now_ms())[0]
+    engine.dispatcher._release_begun(begun, now_ms())
+    run = engine.store.get_run(wid)
+    assert (run["status"], run["phase"], run["executor_id"], run["generation"], run["claimed_at"], run["started_at"],
+            run["deadline_at"], run["run_count"]) == ("ENQUEUED", "IDLE", None, None, None, None, None, 0)
+    log = service.readStream(workflowId=wid, key="log")["data"]["entries"]
+    assert [e["value"]["status"] for e in log] == ["ENQUEUED", "RUNNING", "ENQUEUED"]
+    assert "no worker could take it" in log[-1]["value"]["reason"]
+    again = engine.store.claim_and_begin("default", "gw-release", 2, 1, now_ms())
+    assert [(b["workflow_uuid"], b["run_count"]) for b in again] == [(wid, 1)]
+
+
+def test_a_claim_respects_the_queue_limits(make_engine):
+    engine = idle_engine(make_engine, "gw-limits")
+    enqueue(4, queue="t.limited")  # concurrency 2 across all gateways
+    first = engine.store.claim_and_begin("t.limited", "gw-limits", 1, 10, now_ms(), concurrency=2)
+    assert len(first) == 2
+    assert engine.store.claim_and_begin("t.limited", "gw-other", 1, 10, now_ms(), concurrency=2) == []
