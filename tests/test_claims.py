@@ -6,9 +6,14 @@ so nothing else claims the rows they look at.
 import json
 import time
 
+import psycopg
+import pytest
 
 import workflows_for_tests  # noqa: F401 - registers the t.* workflows and queues
+from conftest import wait_for
 from exchange.workflows.api import service
+from exchange.workflows.engine.starts import start_payload
+from exchange.workflows.store.store import NOTIFY_CHANNEL
 from exchange.workflows.util.clock import now_ms
 
 
@@ -27,6 +32,12 @@ def idle_engine(make_engine, executor_id):
     engine = make_engine(executor_id=executor_id, start=False)
     engine.prepare()  # the schema and the workflow modules, no dispatcher
     return engine
+
+
+def pg_only(make_engine):
+    if not make_engine.url.startswith("postgres"):
+        pytest.skip("SQLite has no NOTIFY")
+    return make_engine.url
 
 
 def test_a_claim_begins_the_runs_it_takes_with_their_events_and_log(make_engine):
@@ -73,3 +84,35 @@ def test_a_claim_respects_the_queue_limits(make_engine):
     first = engine.store.claim_and_begin("t.limited", "gw-limits", 1, 10, now_ms(), concurrency=2)
     assert len(first) == 2
     assert engine.store.claim_and_begin("t.limited", "gw-other", 1, 10, now_ms(), concurrency=2) == []
+
+
+def test_a_gateway_alone_on_its_database_sends_no_notify_for_its_own_starts(make_engine):
+    listener = psycopg.connect(pg_only(make_engine), autocommit=True)
+    try:
+        listener.execute("LISTEN %s" % NOTIFY_CHANNEL)
+        first = make_engine(executor_id="gw-alone", tick_ms=60000)
+        wait_for(lambda: not first.peers, message="the first tick to find no other gateway")
+        first.kernel.set_flag("draining", True)  # it only writes the start
+        enqueue(1)
+        payloads = [n.payload for n in listener.notifies(timeout=0.5)]
+        assert [p for p in payloads if p.startswith("start")] == []
+
+        make_engine(executor_id="gw-second", tick_ms=60000)  # announces itself as it starts
+        wait_for(lambda: first.peers, message="the first gateway to learn of the second")
+        enqueue(1)
+        payloads = [n.payload for n in listener.notifies(timeout=0.5)]
+        assert start_payload(first, "default") in payloads
+    finally:
+        listener.close()
+
+
+def test_a_client_scope_always_notifies_its_starts(make_engine):
+    listener = psycopg.connect(pg_only(make_engine), autocommit=True)
+    try:
+        listener.execute("LISTEN %s" % NOTIFY_CHANNEL)
+        make_engine(executor_id="console", executes=False)  # like ./gateway console: it executes nothing
+        enqueue(1)
+        payloads = [n.payload for n in listener.notifies(timeout=0.5)]
+        assert "start@:default" in payloads
+    finally:
+        listener.close()

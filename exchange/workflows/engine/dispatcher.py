@@ -105,6 +105,8 @@ class Dispatcher(object):
                 engine.lost_executor_id()
             else:
                 engine.last_heartbeat_ms = now
+            if self.store.dialect.supports_notify:
+                engine.peers = self.store.live_peers(engine.executor_id, now - engine.config.lease_ms) > 0
         self.flush_memory_queue(now)
         if engine.stopping() or engine.usurped():
             return

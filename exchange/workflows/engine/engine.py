@@ -12,6 +12,7 @@ from exchange.workflows.util.jsoncodec import dumps
 
 
 LOG_FLUSH_MS = 250
+PEER_PAYLOAD = "peer@"  # NOTIFY of a gateway that starts: "peer@<kernel instance>"
 STEP_START_LOG_AFTER_MS = 500
 
 
@@ -54,6 +55,7 @@ class Engine(object):
         self._listener_stop = threading.Event()
         self._outage = [False]
         self.started = False
+        self.peers = True  # other live gateways on this database (a start NOTIFYs them); each full tick updates it
         self.module_errors = {}
         self.last_heartbeat_ms = now_ms()
 
@@ -82,6 +84,8 @@ class Engine(object):
             self.kernel.retire_threads()  # the previous generation's threads finish and end; this one gets new ones
         self.pool_size = self.kernel.ensure_workers(self.config.workers)
         self.register()
+        if self.store.dialect.supports_notify:
+            self.store.notify(PEER_PAYLOAD + self.kernel.instance)  # gateways that thought they were alone: not now
         self.publish_definitions()
         if self.config.own_timer:
             self.kernel.start_ticks(self.dispatch, self.config.tick_ms)
@@ -250,6 +254,9 @@ class Engine(object):
             origin, _, queue_name = payload[6:].partition(":")
             if origin != self.kernel.instance:  # our own starts woke this dispatcher already
                 self.work_added(queue_name)
+        elif payload.startswith(PEER_PAYLOAD):
+            if payload[len(PEER_PAYLOAD):] != self.kernel.instance:
+                self.peers = True
         elif payload.startswith("start:"):  # a gateway of an earlier version
             self.work_added(payload[6:])
         else:

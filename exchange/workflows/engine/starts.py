@@ -190,7 +190,8 @@ def insert(engine, row, retry_of=None, retry_from=None):
         w.insert_row = row
         w.events.append(("status", dumps(ENQUEUED), now))
         w.add_log(status_log(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
-        if engine.store.dialect.supports_notify:
+        if engine.store.dialect.supports_notify and not (engine.host.executes and not engine.peers):
+            # other gateways are woken at once; a gateway alone on its database has woken its own dispatcher
             w.notify = (NOTIFY_CHANNEL, start_payload(engine, row["queue_name"]))
         outcome, existing = engine.store.insert_run(w)
         if outcome != "retry":

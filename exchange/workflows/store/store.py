@@ -421,6 +421,11 @@ class Store(object):
                                "WHERE executor_id = ? AND instance = ?",
                                (now, generation, active, state, executor_id, instance)) == 1
 
+    def live_peers(self, executor_id, heartbeat_since):
+        """How many other executors heartbeat within the lease (the ones a NOTIFY of a start can wake)."""
+        return int(self.db.query("SELECT count(*) FROM workflows.executors WHERE executor_id <> ? AND state <> "
+                                 "'stopped' AND heartbeat_at >= ?", (executor_id, heartbeat_since))[0][0])
+
     def mark_executor_stopped(self, executor_id, instance, now):
         self.db.execute("UPDATE workflows.executors SET state = 'stopped', active = 0, heartbeat_at = ? WHERE "
                         "executor_id = ? AND instance = ?", (now, executor_id, instance))
