@@ -6,6 +6,7 @@ outcomes. PostgreSQL runs it as a single statement of data-modifying CTEs; SQLit
 no network round trip, runs the same pieces as one transaction. This is how a step costs one statement.
 """
 from exchange.workflows.store.statuses import CMD_PENDING, CMD_SUPERSEDED
+from exchange.workflows.util.jsoncodec import quote
 
 LOG_KEY = "log"
 
@@ -100,28 +101,49 @@ def _latest_per_key(events):
 _PG_SQL = {}  # statement shape -> SQL text: composing it is costly under Jython and shapes repeat
 
 
+def _json_rows(entries):
+    """[[key, value, ts, ...], ...] as one JSON text: values are JSON already, keys and reasons are quoted.
+
+    Events, stream entries and command outcomes travel as one parameter each, which PostgreSQL unpacks with
+    json_array_elements: a write binds a handful of values instead of three per record."""
+    return "[" + ",".join(["[" + ",".join(entry) + "]" for entry in entries]) + "]"
+
+
+def _events_json(events):
+    return _json_rows([(quote(key), value, "%d" % ts) for key, value, ts in events])
+
+
+def _streams_json(streams):
+    return _json_rows([(quote(key), value, "%d" % ts) for key, value, ts in streams])
+
+
+def _outcomes_json(outcomes):
+    return _json_rows([("%d" % cid, quote(state), "null" if reason is None else quote(reason), "%d" % ts)
+                       for cid, state, reason, ts in outcomes])
+
+
 def run_postgres(db, w):
-    """The write as one statement: WITH p AS (primary), ev, eh, s0.., oc, ss, nt SELECT ..."""
+    """The write as one statement: WITH p AS (primary), ev, eh, s, oc, ss, nt SELECT ...
+
+    Every record hangs off `p` (the primary's RETURNING, or the run id when the write has no primary), so none is
+    written unless the primary happened."""
     if w.primaries() > 1:
         raise ValueError("a RunWrite has at most one primary change")
-    latest = _latest_per_key(w.events) if w.events else []
-    keys = _keys(w.streams)
-    streams = [[(v, t) for k, v, t in w.streams if k == key] for key in keys]
-    handled = [cid for cid, _, _, _ in w.outcomes]
     shape = (tuple(sorted(w.insert_row)) if w.insert_row else None,
              tuple([(c, v.sql if isinstance(v, Raw) else None) for c, v in w.update_sets]) if w.update_sets else None,
              w.update_guard[0] if w.update_sets else None, tuple(w.returning or ()), bool(w.checkpoint),
-             w.fence is not None, len(latest), len(w.events), tuple([len(v) for v in streams]), len(w.outcomes),
-             (bool(w.supersede), len(handled)), bool(w.notify))
+             w.fence is not None, bool(w.events), bool(w.streams), bool(w.outcomes), bool(w.supersede),
+             bool(w.notify))
     sql = _PG_SQL.get(shape)
     if sql is None:
         sql = _pg_sql(w, shape)
-        if len(_PG_SQL) > 2000:
+        if len(_PG_SQL) > 500:
             _PG_SQL.clear()
         _PG_SQL[shape] = sql
     params = []
     if w.insert_row:
-        params.extend([w.insert_row[c] for c in shape[0]])
+        row = w.insert_row
+        params.extend([row[c] for c in shape[0]])
     elif w.update_sets:
         for _, value in w.update_sets:
             if isinstance(value, Raw):
@@ -134,22 +156,17 @@ def run_postgres(db, w):
         params.extend([w.checkpoint.get(c) for c in _CP_COLUMNS])
         if w.fence is not None:
             params.extend([w.workflow_uuid, w.fence])
+    else:
+        params.append(w.workflow_uuid)
     if w.events:
-        params.append(w.workflow_uuid)
-        for key, value, ts in latest:
-            params.extend([key, value, ts])
-        params.append(w.workflow_uuid)
-        for key, value, ts in w.events:
-            params.extend([key, value, ts])
-    for key, values in zip(keys, streams):
-        params.extend([w.workflow_uuid, key, w.workflow_uuid, key])
-        for n, (value, ts) in enumerate(values):
-            params.extend([n + 1, value, ts])
-    for cid, state, reason, ts in w.outcomes:
-        params.extend([cid, state, reason, ts])
+        params.append(_events_json(w.events))
+    if w.streams:
+        params.append(_streams_json(w.streams))
+    if w.outcomes:
+        params.append(_outcomes_json(w.outcomes))
     if w.supersede:
-        params.extend([w.supersede[0], w.supersede[1], w.workflow_uuid])
-        params.extend(handled)
+        params.extend([w.supersede[0], w.supersede[1]])
+        params.extend([cid for cid, _, _, _ in w.outcomes])
     if w.notify:
         params.extend(list(w.notify))
     rows = db.query(sql, params)
@@ -165,54 +182,50 @@ def run_postgres(db, w):
 
 def _pg_sql(w, shape):
     """The SQL of a RunWrite's shape (parameters in the order run_postgres lists them)."""
-    parts = []
-    guard = ""
     if w.insert_row:
         columns = shape[0]
-        parts.append("p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING "
-                     "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns))))
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+        parts = ["p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING "
+                 "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns)))]
     elif w.update_sets:
         sets, _ = _set_clause(w.update_sets)
         returning = ", ".join(["workflow_uuid"] + w.returning)
-        parts.append("p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s)"
-                     % (sets, w.update_guard[0], returning))
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
+        parts = ["p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s)"
+                 % (sets, w.update_guard[0], returning)]
     elif w.checkpoint:
-        parts.append("p AS (INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING "
-                     "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), _fenced_values(w)))
-        guard = " WHERE EXISTS (SELECT 1 FROM p)"
-    latest_count, event_count, stream_counts, outcome_count = shape[6], shape[7], shape[8], shape[9]
-    if event_count:
-        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * latest_count)
+        parts = ["p AS (INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING "
+                 "RETURNING workflow_uuid)" % (", ".join(_CP_COLUMNS), _fenced_values(w))]
+    else:
+        parts = ["p AS (SELECT CAST(? AS TEXT) AS workflow_uuid)"]
+    if w.events:
+        parts.append("e AS (SELECT p.workflow_uuid AS u, a.v->>0 AS k, (a.v->1)::text AS v, CAST(a.v->>2 AS BIGINT) "
+                     "AS t, a.n FROM p, json_array_elements(CAST(? AS json)) WITH ORDINALITY AS a(v, n))")
         parts.append("ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
-                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s "
+                     "SELECT DISTINCT ON (k) u, k, v, t FROM e ORDER BY k, n DESC "
                      "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = EXCLUDED.value, "
-                     "updated_at = EXCLUDED.updated_at)" % (rows, guard))
-        rows = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * event_count)
+                     "updated_at = EXCLUDED.updated_at)")
         parts.append("eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
-                     "SELECT CAST(? AS TEXT), v.k, v.v, v.t FROM (VALUES %s) AS v(k, v, t)%s)" % (rows, guard))
-    for number, count in enumerate(stream_counts):
-        rows = ", ".join(["(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))"] * count)
-        parts.append("s%d AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-                     "SELECT CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COALESCE(MAX(s.\"offset\"), -1) FROM "
-                     "workflows.streams s WHERE s.workflow_uuid = ? AND s.key = ?) + v.n, v.v, v.t FROM (VALUES %s) "
-                     "AS v(n, v, t)%s ON CONFLICT DO NOTHING RETURNING 1)" % (number, rows, guard))
-    if outcome_count:
-        rows = ", ".join(["(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))"] * outcome_count)
-        parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = v.s, outcome_reason = v.r, "
-                     "decided_at = v.t FROM (VALUES %s) AS v(id, s, r, t) WHERE c.id = v.id AND c.state = '%s'%s)"
-                     % (rows, CMD_PENDING, guard.replace(" WHERE", " AND")))
+                     "SELECT u, k, v, t FROM e ORDER BY n)")
+    if w.streams:
+        parts.append("s AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+                     "SELECT v.u, v.k, COALESCE((SELECT MAX(x.\"offset\") FROM workflows.streams x WHERE "
+                     "x.workflow_uuid = v.u AND x.key = v.k), -1) + v.r, v.v, v.t FROM (SELECT p.workflow_uuid AS u, "
+                     "a.v->>0 AS k, (a.v->1)::text AS v, CAST(a.v->>2 AS BIGINT) AS t, row_number() OVER "
+                     "(PARTITION BY a.v->>0 ORDER BY a.n) AS r FROM p, json_array_elements(CAST(? AS json)) WITH "
+                     "ORDINALITY AS a(v, n)) v ON CONFLICT DO NOTHING RETURNING 1)")
+    if w.outcomes:
+        parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = a.v->>1, outcome_reason = a.v->>2, "
+                     "decided_at = CAST(a.v->>3 AS BIGINT) FROM p, json_array_elements(CAST(? AS json)) AS a(v) "
+                     "WHERE c.id = CAST(a.v->>0 AS BIGINT) AND c.state = '%s')" % CMD_PENDING)
     if w.supersede:
         exclude = ""
-        if outcome_count:
-            exclude = " AND c.id NOT IN (%s)" % ", ".join(["?"] * outcome_count)
+        if w.outcomes:
+            exclude = " AND c.id NOT IN (%s)" % ", ".join(["?"] * len(w.outcomes))
         parts.append("ss AS (UPDATE workflows.workflow_commands c SET state = '%s', outcome_reason = ?, "
-                     "decided_at = ? WHERE c.workflow_uuid = ? AND c.state = '%s'%s%s)"
-                     % (CMD_SUPERSEDED, CMD_PENDING, exclude, guard.replace(" WHERE", " AND")))
-    log_count = " + ".join(["(SELECT count(*) FROM s%d)" % n for n in range(len(stream_counts))]) or "0"
+                     "decided_at = ? FROM p WHERE c.workflow_uuid = p.workflow_uuid AND c.state = '%s'%s)"
+                     % (CMD_SUPERSEDED, CMD_PENDING, exclude))
+    log_count = "(SELECT count(*) FROM s)" if w.streams else "0"
     if w.notify:
-        parts.append("nt AS (SELECT pg_notify(?, ?) AS n%s)" % guard)
+        parts.append("nt AS (SELECT pg_notify(?, ?) AS n FROM p)")
         log_count += " + (SELECT count(*) * 0 FROM nt)"
     if w.update_sets:
         tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in w.returning] or ["1"]), log_count)
@@ -220,7 +233,7 @@ def _pg_sql(w, shape):
         tail = "SELECT (SELECT count(*) FROM p), %s" % log_count
     else:
         tail = "SELECT 1, %s" % log_count
-    return ("WITH " + ", ".join(parts) + " " + tail) if parts else tail
+    return "WITH " + ", ".join(parts) + " " + tail
 
 
 def run_sqlite(db, w):
