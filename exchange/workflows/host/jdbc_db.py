@@ -30,6 +30,51 @@ class _Conn(object):
         self.depth = 0
 
 
+class _Statement(object):
+    """A prepared statement, its bound setters, and the column numbers of its results."""
+    __slots__ = ("ps", "set_string", "set_long", "set_null", "set_int", "set_double", "set_object", "_columns")
+
+    def __init__(self, ps):
+        self.ps = ps
+        self.set_string = ps.setString
+        self.set_long = ps.setLong
+        self.set_null = ps.setNull
+        self.set_int = ps.setInt
+        self.set_double = ps.setDouble
+        self.set_object = ps.setObject
+        self._columns = None
+
+    def columns(self, rs):
+        if self._columns is None:
+            self._columns = range(1, rs.getMetaData().getColumnCount() + 1)
+        return self._columns
+
+    def bind(self, params, _type=type, _text=_TEXT, _integer=_INTEGER, _null=_NULL, _long_min=_LONG_MIN,
+             _long_max=_LONG_MAX):
+        index = 1
+        for value in params:
+            kind = _type(value)
+            if kind in _text:
+                self.set_string(index, value)
+            elif value is None:
+                self.set_null(index, _null)
+            elif kind is bool:
+                self.set_int(index, 1 if value else 0)
+            elif kind in _integer:
+                if value < _long_min or value > _long_max:
+                    raise DatabaseError("integer parameter %d out of range" % value)
+                self.set_long(index, value)
+            elif kind is float:
+                self.set_double(index, value)
+            elif isinstance(value, string_types):
+                self.set_string(index, value)
+            elif isinstance(value, integer_types):
+                self.set_long(index, value)
+            else:
+                self.set_object(index, value)
+            index += 1
+
+
 class JdbcDatabase(object):
     def __init__(self, url):
         self.dialect = url.dialect
@@ -103,41 +148,20 @@ class JdbcDatabase(object):
     # -- statements --------------------------------------------------------------------------------------------
 
     def _prepared(self, conn, sql):
-        ps = conn.statements.get(sql)
-        if ps is None:
+        """The cached statement of `sql` with its parameter setters bound once (looking a Java method up from
+        Jython walks the class hierarchy; a bound setter is called directly)."""
+        found = conn.statements.get(sql)
+        if found is None:
             ps = conn.jdbc.prepareStatement(sql)
-            conn.statements[sql] = ps
-        return ps
-
-    def _bind(self, ps, params):
-        index = 1
-        for value in params:
-            kind = type(value)
-            if kind in _TEXT:
-                ps.setString(index, value)
-            elif value is None:
-                ps.setNull(index, _NULL)
-            elif kind is bool:
-                ps.setInt(index, 1 if value else 0)
-            elif kind in _INTEGER:
-                if value < _LONG_MIN or value > _LONG_MAX:
-                    raise DatabaseError("integer parameter %d out of range" % value)
-                ps.setLong(index, value)
-            elif kind is float:
-                ps.setDouble(index, value)
-            elif isinstance(value, string_types):
-                ps.setString(index, value)
-            elif isinstance(value, integer_types):
-                ps.setLong(index, value)
-            else:
-                ps.setObject(index, value)
-            index += 1
+            found = conn.statements[sql] = _Statement(ps)
+        return found
 
     def _run(self, sql, params, want_rows):
         conn = self._conn()
         try:
-            ps = self._prepared(conn, sql)
-            self._bind(ps, params)
+            st = self._prepared(conn, sql)
+            st.bind(params)
+            ps = st.ps
             has_rows = ps.execute()
             if not want_rows:
                 if has_rows:
@@ -151,10 +175,11 @@ class JdbcDatabase(object):
             rows = []
             if has_rows:
                 rs = ps.getResultSet()
-                width = rs.getMetaData().getColumnCount()
-                columns = range(1, width + 1)
-                while rs.next():
-                    rows.append(tuple([rs.getObject(i) for i in columns]))
+                columns = st.columns(rs)
+                get = rs.getObject
+                more = rs.next
+                while more():
+                    rows.append(tuple([get(i) for i in columns]))
                 rs.close()
             return rows
         except DatabaseError:
@@ -171,11 +196,11 @@ class JdbcDatabase(object):
     def execute_many(self, sql, rows):
         conn = self._conn()
         try:
-            ps = self._prepared(conn, sql)
+            st = self._prepared(conn, sql)
             for row in rows:
-                self._bind(ps, row)
-                ps.addBatch()
-            counts = ps.executeBatch()
+                st.bind(row)
+                st.ps.addBatch()
+            counts = st.ps.executeBatch()
             return sum([c for c in counts if c > 0])
         except Throwable as exc:
             raise self._translate(conn, exc)
