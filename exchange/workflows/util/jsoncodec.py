@@ -60,10 +60,25 @@ def quote(text):
     return _quote(text)
 
 
+_QUOTED = {}  # short strings seen before (keys, statuses, step and executor names) -> their literal
+_QUOTED_MAX_LENGTH = 32  # ids (36 characters) are one-offs: not worth keeping
+_QUOTED_MAX_ENTRIES = 4096
+
+
 def _quote(text):
+    quoted = _QUOTED.get(text)
+    if quoted is not None:
+        return quoted
     if _NEEDS_ESCAPE.search(text) is None:
-        return '"' + text + '"'
-    return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text) + '"'
+        quoted = '"' + text + '"'
+    else:
+        quoted = '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text) + '"'
+    if len(text) <= _QUOTED_MAX_LENGTH:
+        # the regular expression is the costly part under Jython, and the same few words are quoted all day
+        if len(_QUOTED) >= _QUOTED_MAX_ENTRIES:
+            _QUOTED.clear()
+        _QUOTED[text] = quoted
+    return quoted
 
 
 def _encode(value, out):
