@@ -48,19 +48,24 @@ class Dispatcher(object):
     # -- entry points ---------------------------------------------------------------------------------------------
 
     def tick(self, full=True):
-        """Run one tick unless another thread is in one (then that thread runs a light tick after it)."""
+        """Run one tick unless another thread is in one; that thread then runs it after its own.
+
+        A full tick that finds a light one running is not dropped: its request stays in the kernel until a tick
+        takes it, so a gateway whose dispatcher is woken all the time (a busy queue) still heartbeats and recovers
+        every timer period."""
         if not self.engine.host.executes or self.engine.superseded():
             return False
+        if full:
+            self.kernel.set_flag("fullTickWanted", True)
         if not self.kernel.try_dispatch_lock():
             self._again = True
             return False
         try:
             while True:
                 self._again = False
-                self._guarded(full)
+                self._guarded(self.kernel.take_flag("fullTickWanted"))
                 if not self._again or self.engine.stopping():
                     break
-                full = False
         finally:
             self.kernel.release_dispatch_lock()
         return True

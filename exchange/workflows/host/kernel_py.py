@@ -3,6 +3,7 @@
 It has the same interface as kernel_java.JavaKernel; see that module for what each piece is for.
 """
 import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,10 @@ class _Queue(object):
 
 
 class _Loop(object):
-    """One daemon thread running a function every `delay_ms`, or sooner when woken."""
+    """One daemon thread running a function every `delay_ms` (fixed delay), and woken functions in between.
+
+    Wakes never push the periodic run back: on a busy queue the dispatcher is woken many times a second, and the
+    timer tick (heartbeat, recovery, command poll) must still run every period."""
 
     def __init__(self, name, fn, delay_ms):
         self._fn = fn
@@ -97,21 +101,19 @@ class _Loop(object):
         self.thread.start()
 
     def _run(self):
+        due = time.time() + self._delay
         while not self._stop.is_set():
-            self._wake.wait(self._delay)
+            self._wake.wait(max(0.0, due - time.time()))
             self._wake.clear()
             if self._stop.is_set():
                 break
             with self._lock:
                 soon, self._soon = self._soon, []
-            try:
-                if soon:
-                    for fn in soon:
-                        fn()
-                else:
-                    self._fn()
-            except Exception:
-                pass
+            for fn in soon:
+                _quietly(fn)
+            if time.time() >= due:
+                _quietly(self._fn)
+                due = time.time() + self._delay
 
     def run_soon(self, fn):
         with self._lock:
@@ -121,6 +123,13 @@ class _Loop(object):
     def cancel(self):
         self._stop.set()
         self._wake.set()
+
+
+def _quietly(fn):
+    try:
+        fn()
+    except Exception:  # a scheduled task never kills its thread
+        pass
 
 
 class PyKernel(object):
@@ -230,7 +239,6 @@ class PyKernel(object):
         if self._workers is not None:
             self._workers.shutdown(wait=False)
             deadline = wait_s
-            import time
             start = time.time()
             while self.active.size() and time.time() - start < deadline:
                 time.sleep(0.02)
