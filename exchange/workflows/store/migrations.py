@@ -248,7 +248,7 @@ def _v3_claim_and_begin(d):
                generation = p_generation, claimed_at = began, updated_at = began,
                started_at = COALESCE(s.started_at, began), run_count = s.run_count + 1,
                deadline_at = CASE WHEN s.timeout_ms IS NULL THEN NULL ELSE COALESCE(s.deadline_at, began + s.timeout_ms) END
-         WHERE s.workflow_uuid = ANY (chosen) AND s.status = 'ENQUEUED'
+         WHERE s.workflow_uuid = ANY (chosen) AND COALESCE(s.status = 'ENQUEUED', FALSE)  -- by the primary key
         RETURNING s.workflow_uuid, s.name, s.inputs, s.deadline_at, s.run_count, s.recovery_attempts, s.retry_of,
                   s.phase, s.queue_name, s.timeout_ms
     ), ev AS (

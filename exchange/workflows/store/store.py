@@ -43,8 +43,8 @@ def _marks(n):
 
 _RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
                 "output, error, attempts, started_at, completed_at) SELECT ?, ?, ?, 'step', ?, ?, ?, ?, ?, ? "
-                "WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND run_count = ? "
-                "AND status = 'RUNNING') ON CONFLICT DO NOTHING")
+                "WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND %s) "
+                "ON CONFLICT DO NOTHING" % runwrite.by_id("run_count = ? AND status = 'RUNNING'"))
 
 
 class Store(object):
