@@ -225,9 +225,7 @@ class RunContext(object):
         if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
                              error_json, attempts, started_at, completed, self.run_count):
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
-        self.recorded[function_id] = {"function_id": function_id, "function_name": name, "kind": "step",
-                                      "status": status, "output": output_json, "error": error_json,
-                                      "attempts": attempts, "started_at": started_at, "completed_at": completed}
+        # not added to self.recorded: positions only grow, so this execution never replays what it just ran
         with self.lock:
             if log_started:
                 self.pending_log.append(("started", name, function_id, started_at))
