@@ -217,12 +217,17 @@ def _pg_sql(w, shape):
         parts.append("eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
                      "SELECT u, k, v, t FROM e ORDER BY n)")
     if w.streams:
+        # the last offset of each key is read once, before any row is inserted: read per row, each lookup would
+        # walk past the rows this statement had inserted so far (invisible to it, but in the index), and a write
+        # of n entries cost n squared (400 entries: 33 ms)
+        parts.append("se AS (SELECT p.workflow_uuid AS u, a.v->>0 AS k, (a.v->1)::text AS v, CAST(a.v->>2 AS BIGINT) "
+                     "AS t, row_number() OVER (PARTITION BY a.v->>0 ORDER BY a.n) AS r FROM p, "
+                     "json_array_elements(CAST(? AS json)) WITH ORDINALITY AS a(v, n))")
+        parts.append("sb AS MATERIALIZED (SELECT d.u, d.k, COALESCE((SELECT MAX(x.\"offset\") FROM workflows.streams x "
+                     "WHERE x.workflow_uuid = d.u AND x.key = d.k), -1) AS base FROM (SELECT DISTINCT u, k FROM se) d)")
         parts.append("s AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-                     "SELECT v.u, v.k, COALESCE((SELECT MAX(x.\"offset\") FROM workflows.streams x WHERE "
-                     "x.workflow_uuid = v.u AND x.key = v.k), -1) + v.r, v.v, v.t FROM (SELECT p.workflow_uuid AS u, "
-                     "a.v->>0 AS k, (a.v->1)::text AS v, CAST(a.v->>2 AS BIGINT) AS t, row_number() OVER "
-                     "(PARTITION BY a.v->>0 ORDER BY a.n) AS r FROM p, json_array_elements(CAST(? AS json)) WITH "
-                     "ORDINALITY AS a(v, n)) v ON CONFLICT DO NOTHING RETURNING 1)")
+                     "SELECT se.u, se.k, sb.base + se.r, se.v, se.t FROM se JOIN sb ON sb.u = se.u AND sb.k = se.k "
+                     "ON CONFLICT DO NOTHING RETURNING 1)")
     if w.outcomes:
         parts.append("oc AS (UPDATE workflows.workflow_commands c SET state = a.v->>1, outcome_reason = a.v->>2, "
                      "decided_at = CAST(a.v->>3 AS BIGINT) FROM p, json_array_elements(CAST(? AS json)) AS a(v) "
