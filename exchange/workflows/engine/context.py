@@ -82,7 +82,8 @@ class RunContext(object):
         self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
         self.carry = RunWrite(self.workflow_uuid)  # boundary records (phases, outcomes) for the next write
         self.pending_log = []  # step log entries not yet written (tuples, encoded when written)
-        self.lock = threading.Lock()  # guards pending_log and step_started against the log flusher
+        self.lock = threading.Lock()  # pending_log, step_started and carry against the log flusher: memory only
+        self.write_lock = threading.Lock()  # writes that carry log entries go out one at a time, in order
         self.step_started = None  # [function_id, name, started_at, log_written]
         self.wake = threading.Event()
         self.phase = run.get("phase")
@@ -125,7 +126,8 @@ class RunContext(object):
         return bool(self.carry.events or self.carry.streams or self.carry.outcomes or self.pending_log)
 
     def take_carry(self, w):
-        """Put what is waiting (step log entries, then boundary records) in front of write `w`; hold self.lock."""
+        """Put what is waiting (step log entries, then boundary records) in front of write `w`; hold self.lock
+        (and self.write_lock until `w` is written)."""
         carry, self.carry = self.carry, RunWrite(self.workflow_uuid)
         pending, self.pending_log = self.pending_log, []
         w.streams[0:0] = [encode_log(entry) for entry in pending] + carry.streams
@@ -147,29 +149,38 @@ class RunContext(object):
             if not result.matched and attempts[0] > 1 and same_as is not None and same_as(self.store):
                 result.matched = True
             return result
-        with self.lock:
-            self.take_carry(w)
+        with self.write_lock:
+            with self.lock:
+                self.take_carry(w)
             return self.retrying(attempt)
 
     def flush_log(self, now, step_start_after_ms):
-        """Called by the log flusher: write buffered log entries (and a long step's 'started' entry)."""
-        if not self.lock.acquire(False):
-            return 0
+        """Called by the log flusher: write buffered log entries (and a long step's 'started' entry).
+
+        The entries are taken out under the memory lock and written outside it, so the run's steps never wait
+        for this write; a failed write puts them back in front, for the run's next write."""
+        if not self.write_lock.acquire(False):
+            return 0  # the run is writing: its write carries them
         try:
-            started = self.step_started
-            if started is not None and not started[3] and now - started[2] >= step_start_after_ms:
-                self.pending_log.append(("started", started[1], started[0], started[2]))
-                started[3] = True
-            if not self.pending_log:
+            with self.lock:
+                started = self.step_started
+                if started is not None and not started[3] and now - started[2] >= step_start_after_ms:
+                    self.pending_log.append(("started", started[1], started[0], started[2]))
+                    started[3] = True
+                pending, self.pending_log = self.pending_log, []
+            if not pending:
                 return 0
-            entries = [encode_log(entry) for entry in self.pending_log]
             w = RunWrite(self.workflow_uuid)
-            w.streams.extend(entries)
-            self.store.write(w)
-            self.pending_log = []
-            return len(entries)
+            w.streams.extend([encode_log(entry) for entry in pending])
+            try:
+                self.store.write(w)
+            except BaseException:
+                with self.lock:
+                    self.pending_log[0:0] = pending
+                raise
+            return len(pending)
         finally:
-            self.lock.release()
+            self.write_lock.release()
 
     def retrying(self, fn, *args):
         """Call a store method, waiting out database outages (backoff up to 2 s) until it answers."""
