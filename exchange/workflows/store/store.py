@@ -41,10 +41,13 @@ def _marks(n):
     return ", ".join(["?"] * n)
 
 
+# The run's row, found by its primary key, is the source of the INSERT: it is the fence (no row while the
+# execution is not the run's) and gives the checkpoint its run id, so PostgreSQL plans one index scan feeding the
+# insert rather than a sub-plan beside it, and the run id travels once.
 _RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-                "output, error, attempts, started_at, completed_at) SELECT ?, ?, ?, 'step', ?, ?, ?, ?, ?, ? "
-                "WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND %s) "
-                "ON CONFLICT DO NOTHING" % runwrite.by_id("run_count = ? AND status = 'RUNNING'"))
+                "output, error, attempts, started_at, completed_at) SELECT s.workflow_uuid, ?, ?, 'step', ?, ?, ?, ?, "
+                "?, ? FROM workflows.workflow_status s WHERE s.workflow_uuid = ? AND %s ON CONFLICT DO NOTHING"
+                % runwrite.by_id("s.run_count = ? AND s.status = 'RUNNING'"))
 
 
 class Store(object):
@@ -110,8 +113,8 @@ class Store(object):
         recorded by someone else or the execution is no longer the run's; True when this write (or an earlier
         attempt of it whose answer was lost) recorded it.
         """
-        inserted = self.db.execute(_RECORD_STEP, (workflow_uuid, function_id, name, status, output, error, attempts,
-                                                  started_at, completed_at, workflow_uuid, run_count))
+        inserted = self.db.execute(_RECORD_STEP, (function_id, name, status, output, error, attempts, started_at,
+                                                  completed_at, workflow_uuid, run_count))
         if inserted == 1:
             return True
         mine = self.get_checkpoint(workflow_uuid, function_id)
