@@ -116,3 +116,30 @@ def test_a_client_scope_always_notifies_its_starts(make_engine):
         assert "start@:default" in payloads
     finally:
         listener.close()
+
+
+def test_a_claim_reads_its_queue_in_claim_order_from_an_index_without_sorting_the_backlog(make_engine):
+    """With thousands of runs waiting, a claim reads the first few in claim order (priority, creation, id) from
+    ws_claim_order; before migration 4 it read and sorted every waiting run of the queue on each claim."""
+    engine = idle_engine(make_engine, "gw-order")
+    db = engine.store.db
+    now = now_ms()
+    rows = [("%08d-0000-4000-8000-000000000000" % n, "t.linear", "ENQUEUED", "IDLE", "default", 100 + n % 3, "{}",
+             now + n // 2, now) for n in range(3000)]
+    db.execute_many("INSERT INTO workflows.workflow_status (workflow_uuid, name, status, phase, queue_name, priority, "
+                    "inputs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    postgres = make_engine.url.startswith("postgres")
+    db.execute("ANALYZE workflows.workflow_status" if postgres else "ANALYZE workflows")
+    from exchange.workflows.store.store import CLAIM_CANDIDATES
+    if postgres:
+        plan = "\n".join([r[0] for r in db.query("EXPLAIN " + CLAIM_CANDIDATES, ("default", 16))])
+        assert "ws_claim_order" in plan and "Sort" not in plan, plan
+    else:
+        plan = " | ".join([str(r[-1]) for r in db.query("EXPLAIN QUERY PLAN " + CLAIM_CANDIDATES, ("default", 16))])
+        assert "ws_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+    # and the order it reads is the claim order: lowest priority first, then oldest, then by id
+    expected = sorted(rows, key=lambda r: (r[5], r[7], r[0]))[:16]
+    got = db.query(CLAIM_CANDIDATES, ("default", 16))
+    assert [r[0] for r in got] == [r[0] for r in expected]
+    begun = engine.store.claim_and_begin("default", "gw-order", 1, 4, now_ms())
+    assert [b["workflow_uuid"] for b in begun] == [r[0] for r in expected[:4]]

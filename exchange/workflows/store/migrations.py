@@ -272,10 +272,22 @@ END
 $claim$""") % {"executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
 
 
+def _v4_claim_order_index(d):
+    """The claim's index in the claim's whole order (priority, created_at, then workflow_uuid as the tie-break).
+
+    ws_claim stopped at created_at, so PostgreSQL could not take the first rows of the claim's ORDER BY from it: each
+    claim read every ENQUEUED row of the queue and sorted them (1,000 queued runs: 0.9 ms per claim; a backlog of
+    100,000 would have cost a hundred times that). In the full order a claim reads only the rows it looks at."""
+    return [d.create_index("ws_claim_order", "workflow_status", "queue_name, priority, created_at, workflow_uuid",
+                           "status = 'ENQUEUED'"),
+            "DROP INDEX IF EXISTS workflows.ws_claim"]
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
     (3, "claim_and_begin(): claim queued runs and begin them in the same round trip", _v3_claim_and_begin),
+    (4, "ws_claim_order: the queue claim's index in the claim's whole order", _v4_claim_order_index),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -41,6 +41,14 @@ def _marks(n):
     return ", ".join(["?"] * n)
 
 
+# A queue's claimable runs in claim order, read from ws_claim_order (migration 4) without a sort; the claim function
+# of PostgreSQL (migrations._CLAIM_SELECTION) asks the same.
+CLAIM_CANDIDATES = (
+    "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
+    "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
+    "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
+    "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
+
 # The run's row, found by its primary key, is the source of the INSERT: it is the fence (no row while the
 # execution is not the run's) and gives the checkpoint its run id, so PostgreSQL plans one index scan feeding the
 # insert rather than a sub-plan beside it, and the run id travels once.
@@ -288,12 +296,7 @@ class Store(object):
                 limit = min(limit, rate_limit - int(started))
             if limit <= 0:
                 return []
-            candidates = self.db.query(
-                "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
-                "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
-                "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
-                "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING,
-                (queue_name, window))
+            candidates = self.db.query(CLAIM_CANDIDATES, (queue_name, window))
             chosen = []
             partitions = set()
             for wid, partition in candidates:
