@@ -154,6 +154,14 @@ class RunContext(object):
                 self.take_carry(w)
             return self.retrying(attempt)
 
+    def write_once(self, w):
+        """One attempt at write `w` with what is waiting in front of it, no retry (a hand-back: when it fails the
+        run stays RUNNING here and is adopted again)."""
+        with self.write_lock:
+            with self.lock:
+                self.take_carry(w)
+            return self.store.write(w)
+
     def flush_log(self, now, step_start_after_ms):
         """Called by the log flusher: write buffered log entries (and a long step's 'started' entry).
 

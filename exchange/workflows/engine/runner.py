@@ -242,10 +242,7 @@ class Runner(object):
         w.update([("status", PENDING), ("updated_at", now)] + _started_at(ctx), guard, params)
         w.add_log(status_log(PENDING, now, reason=signal.reason), now)
         try:
-            with ctx.write_lock:
-                with ctx.lock:
-                    ctx.take_carry(w)
-                self.store.write(w)
+            ctx.write_once(w)
         except:  # noqa: E722 - left RUNNING: adopted again as this executor's orphan
             pass
 

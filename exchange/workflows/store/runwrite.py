@@ -83,12 +83,26 @@ def by_id(guard_sql):
     return "COALESCE((%s), FALSE)" % guard_sql
 
 
+def fenced_checkpoint(values_after_id):
+    """The rows of a fenced checkpoint INSERT: the run's own row, found by its primary key, is the source.
+
+    No row comes out once the execution is no longer the run's (run_count is its fencing token), and the row gives
+    the checkpoint its run id, so PostgreSQL plans one index scan feeding the insert and the id is sent once.
+    Parameters: the values after the id, then the run id and the execution's run_count."""
+    return ("SELECT s.workflow_uuid, %s FROM workflows.workflow_status s WHERE s.workflow_uuid = ? AND %s"
+            % (values_after_id, by_id("s.run_count = ? AND s.status = 'RUNNING'")))
+
+
 def _fenced_values(w):
-    marks = ", ".join(["?"] * len(_CP_COLUMNS))
     if w.fence is None:
-        return "VALUES (%s)" % marks
-    return ("SELECT %s WHERE EXISTS (SELECT 1 FROM workflows.workflow_status WHERE workflow_uuid = ? AND %s)"
-            % (marks, by_id("run_count = ? AND status = 'RUNNING'")))
+        return "VALUES (%s)" % ", ".join(["?"] * len(_CP_COLUMNS))
+    return fenced_checkpoint(", ".join(["?"] * (len(_CP_COLUMNS) - 1)))
+
+
+def _checkpoint_params(w):
+    if w.fence is None:
+        return [w.checkpoint.get(c) for c in _CP_COLUMNS]
+    return [w.checkpoint.get(c) for c in _CP_COLUMNS[1:]] + [w.workflow_uuid, w.fence]
 
 
 def _keys(entries):
@@ -164,9 +178,7 @@ def run_postgres(db, w):
         params.append(w.workflow_uuid)
         params.extend(w.update_guard[1])
     elif w.checkpoint:
-        params.extend([w.checkpoint.get(c) for c in _CP_COLUMNS])
-        if w.fence is not None:
-            params.extend([w.workflow_uuid, w.fence])
+        params.extend(_checkpoint_params(w))
     else:
         params.append(w.workflow_uuid)
     if w.events:
@@ -274,9 +286,7 @@ def run_sqlite(db, w):
             row = dict(zip(w.returning, found[0][1:]))
         elif w.checkpoint:
             inserted = db.execute("INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING"
-                                  % (", ".join(_CP_COLUMNS), _fenced_values(w)),
-                                  [w.checkpoint.get(c) for c in _CP_COLUMNS] +
-                                  ([w.workflow_uuid, w.fence] if w.fence is not None else []))
+                                  % (", ".join(_CP_COLUMNS), _fenced_values(w)), _checkpoint_params(w))
             if inserted != 1:
                 return WriteResult(False)
         for key, value, ts in _latest_per_key(w.events):

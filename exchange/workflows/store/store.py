@@ -49,13 +49,9 @@ CLAIM_CANDIDATES = (
     "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
     "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
 
-# The run's row, found by its primary key, is the source of the INSERT: it is the fence (no row while the
-# execution is not the run's) and gives the checkpoint its run id, so PostgreSQL plans one index scan feeding the
-# insert rather than a sub-plan beside it, and the run id travels once.
 _RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-                "output, error, attempts, started_at, completed_at) SELECT s.workflow_uuid, ?, ?, 'step', ?, ?, ?, ?, "
-                "?, ? FROM workflows.workflow_status s WHERE s.workflow_uuid = ? AND %s ON CONFLICT DO NOTHING"
-                % runwrite.by_id("s.run_count = ? AND s.status = 'RUNNING'"))
+                "output, error, attempts, started_at, completed_at) %s ON CONFLICT DO NOTHING"
+                % runwrite.fenced_checkpoint("?, ?, 'step', ?, ?, ?, ?, ?, ?"))
 
 
 class Store(object):
