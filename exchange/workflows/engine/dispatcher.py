@@ -177,24 +177,31 @@ class Dispatcher(object):
             texts = self.kernel.memory_queue.drain(FLUSH_BATCH)
             if not texts:
                 return total
-            rows = []
+            batch = []
             for text in texts:
                 try:
-                    rows.append(starts.unpack(text))
+                    batch.append(starts.repack(text))
                 except (ValueError, IndexError):
                     self.log.error("dropped an unreadable in-memory start: %r" % (text[:200],))
             try:
-                results = self.store.insert_runs(rows, now)
+                inserted = self.store.insert_packed_runs(batch, now)
             except DatabaseError:
                 for text in texts:
                     self.kernel.memory_queue.offer(text)
                 raise
-            for row in rows:
-                self.revisit(row["queue_name"])
-            for workflow_uuid, outcome, existing in results:
-                if outcome != "inserted":
-                    self.log.warn("in-memory start %s was not inserted: %s %s" % (workflow_uuid, outcome, existing or ""))
+            for queue_name in set([queue for _, queue in inserted]):
+                self.revisit(queue_name)
+            if len(inserted) < len(batch):
+                self._report_not_inserted(batch, set([wid for wid, _ in inserted]))
             total += len(texts)
+
+    def _report_not_inserted(self, batch, inserted):
+        for text in batch:
+            row = starts.unpack(text)
+            if row["workflow_uuid"] not in inserted:
+                outcome, existing = self.store.why_not_inserted(row)
+                self.log.warn("in-memory start %s was not inserted: %s %s" % (row["workflow_uuid"], outcome,
+                                                                            existing or ""))
 
     # -- recovery ---------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
 from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
-from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
+from exchange.workflows.util.jsoncodec import dumps, loads, quote, to_json_native
 
 MAX_KEY_LENGTH = 200
 
@@ -37,6 +37,9 @@ def _optional_text(value, field):
         return None
     if not isinstance(value, string_types) or not value.strip() or len(value) > MAX_KEY_LENGTH:
         raise InvalidArgument("%s must be a non-empty string of at most %d characters" % (field, MAX_KEY_LENGTH),
+                              field=field)
+    if u"\x00" in value:
+        raise InvalidArgument("%s must not contain NUL characters (a database text column cannot hold them)" % field,
                               field=field)
     return value
 
@@ -104,8 +107,11 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
             raise InvalidArgument("workflowId must be a UUID", field="workflowId")
     else:
         wid = ids.new_id()
-    if applicationVersion is not None and not isinstance(applicationVersion, string_types):
-        raise InvalidArgument("applicationVersion must be a string", field="applicationVersion")
+    if applicationVersion is not None and (not isinstance(applicationVersion, string_types)
+                                           or u"\x00" in applicationVersion):
+        raise InvalidArgument("applicationVersion must be a string without NUL characters", field="applicationVersion")
+    if isinstance(createdBy, string_types) and u"\x00" in createdBy:
+        raise InvalidArgument("the actor's name must not contain NUL characters", field="actor")
     now = now_ms()
     return {
         "workflow_uuid": wid,
@@ -128,27 +134,54 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
 _PACKED_FIELDS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                   "deduplication_id", "inputs", "application_version", "created_by", "created_at", "updated_at",
                   "timeout_ms")
+PACKED_PREFIX = '{"workflow_uuid":"'  # every packed start begins with its id (a checked UUID, no escaping)
+
+
+def _text(value):
+    return "null" if value is None else quote(value)
+
+
+def _number(value):
+    return "null" if value is None else "%d" % value
 
 
 def pack(row):
-    """A start row as one string for the in-memory queue (the kernel keeps only Java objects, so no dicts).
+    """A start row as the JSON object of its workflow_status columns, for the in-memory queue (the kernel keeps
+    only Java objects, so no dicts). `inputs` is embedded as the JSON it already is.
 
-    Length-prefixed fields: cheaper than JSON to write and to read back under Jython.
-    """
-    parts = []
-    for field in _PACKED_FIELDS:
-        value = row.get(field)
-        if value is None:
-            parts.append("n")
-        elif isinstance(value, string_types):
-            parts.append("s%d:%s" % (len(value), value))
-        else:
-            parts.append("i%d;" % value)
-    return "".join(parts)
+    The flush sends a batch of these to the database as one JSON array, which the database expands into rows: the
+    flushing thread does no per-row work, where binding fourteen values per row cost it more than the callers."""
+    return ('{"workflow_uuid":"%s","name":%s,"status":%s,"phase":%s,"queue_name":%s,"partition_key":%s,'
+            '"priority":%d,"deduplication_id":%s,"inputs":%s,"application_version":%s,"created_by":%s,'
+            '"created_at":%d,"updated_at":%d,"timeout_ms":%s}') % (
+        row["workflow_uuid"], quote(row["name"]), quote(row["status"]), _text(row["phase"]), quote(row["queue_name"]),
+        _text(row["partition_key"]), row["priority"], _text(row["deduplication_id"]), row["inputs"] or "null",
+        _text(row["application_version"]), _text(row["created_by"]), row["created_at"], row["updated_at"],
+        _number(row["timeout_ms"]))
 
 
 def unpack(text):
-    """The row of pack(); ValueError when `text` is not one."""
+    """The row of pack() (the inputs as JSON text again); ValueError when `text` is not one."""
+    if not text.startswith(PACKED_PREFIX):
+        return _unpack_length_prefixed(text)
+    found = loads(text)
+    if not isinstance(found, dict) or sorted(found) != sorted(_PACKED_FIELDS):
+        raise ValueError("not a packed start row")
+    if found["inputs"] is not None:
+        found["inputs"] = dumps(found["inputs"])
+    return found
+
+
+def repack(text):
+    """`text` in today's packed form: an entry left in the kernel's queue by the previous release (length-prefixed
+    fields) is rewritten; ValueError when it is neither."""
+    if text.startswith(PACKED_PREFIX):
+        return text
+    return pack(_unpack_length_prefixed(text))
+
+
+def _unpack_length_prefixed(text):
+    """The previous release's packed form, "s<len>:<text>", "i<int>;" or "n" per field."""
     row = {}
     position = 0
     for field in _PACKED_FIELDS:

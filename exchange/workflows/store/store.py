@@ -9,6 +9,7 @@ from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, ENQUEU
                                                RUNNING, TERMINAL, sql_list)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
+from exchange.workflows.util.jsoncodec import quote
 
 NOTIFY_CHANNEL = "exchange_workflows"
 
@@ -39,6 +40,33 @@ _RUN_SELECT = ", ".join(RUN_COLUMNS)
 
 def _marks(n):
     return ", ".join(["?"] * n)
+
+
+# A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records, as
+# Store.insert_packed_runs writes them; the log entry has the shape of runner.status_log.
+_PACKED_COLUMNS = (("workflow_uuid", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("phase", "TEXT"),
+                   ("queue_name", "TEXT"), ("partition_key", "TEXT"), ("priority", "INTEGER"),
+                   ("deduplication_id", "TEXT"), ("inputs", "JSON"), ("application_version", "TEXT"),
+                   ("created_by", "TEXT"), ("created_at", "BIGINT"), ("updated_at", "BIGINT"), ("timeout_ms", "BIGINT"))
+_PACKED_NAMES = ", ".join([c for c, _ in _PACKED_COLUMNS])
+_INSERT_PACKED_PG = (
+    "WITH p AS (INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_to_recordset(CAST(? AS json)) AS r(%s) "
+    "ON CONFLICT DO NOTHING RETURNING workflow_uuid, queue_name, to_json(status)::text AS status, created_by), "
+    "ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
+    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
+    "eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
+    "lg AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+    "SELECT workflow_uuid, 'log', 0, '{\"kind\":\"status\",\"status\":' || status || ',\"at\":' || "
+    "CAST(CAST(? AS BIGINT) AS TEXT) || ',\"by\":' || COALESCE(to_json(created_by)::text, 'null') || "
+    "',\"queue\":' || to_json(queue_name)::text || '}', CAST(? AS BIGINT) FROM p) "
+    "SELECT workflow_uuid, queue_name FROM p" % (
+        _PACKED_NAMES, ", ".join(["CAST(r.inputs AS TEXT)" if c == "inputs" else "r." + c for c, _ in _PACKED_COLUMNS]),
+        ", ".join(["%s %s" % column for column in _PACKED_COLUMNS])))
+_INSERT_PACKED_SQLITE = (
+    "INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_each(?) AS j WHERE 1 ON CONFLICT DO NOTHING "
+    "RETURNING workflow_uuid, queue_name, status, created_by" % (
+        _PACKED_NAMES, ", ".join(["json_extract(j.value, '$.%s')" % c for c, _ in _PACKED_COLUMNS])))
 
 
 # A queue's claimable runs in claim order, read from ws_claim_order (migration 4) without a sort; the claim function
@@ -137,9 +165,10 @@ class Store(object):
         row = w.insert_row
         if self._write(self.db, w).matched:
             return "inserted", row["workflow_uuid"]
-        return self._why_not_inserted(row)
+        return self.why_not_inserted(row)
 
-    def _why_not_inserted(self, row):
+    def why_not_inserted(self, row):
+        """Why the run of `row` was not inserted: ('exists' | 'duplicate' | 'retry', the run in the way)."""
         found = self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE workflow_uuid = ?",
                               (row["workflow_uuid"],))
         if found:
@@ -153,54 +182,31 @@ class Store(object):
         # the conflicting run finished between the insert and this look: try once more
         return "retry", None
 
-    def insert_runs(self, rows, now):
-        """Batch-insert runs from the in-memory queue; returns [(workflow_uuid, outcome, existing_uuid)]."""
-        if not rows:
+    def insert_packed_runs(self, texts, now):
+        """Insert runs from the in-memory queue, with their creation records (status event and its history, the
+        first log entry) stamped `now`, in one transaction; returns [(workflow_uuid, queue_name)] of the runs
+        inserted (a run whose id or active deduplicationId exists already is skipped).
+
+        `texts` are JSON objects of workflow_status columns (starts.pack), sent as one JSON array that the
+        database expands into rows: a batch of 500 binds five values, where a value per column per row cost the
+        flushing thread more than the callers spent accepting them."""
+        if not texts:
             return []
-        results = []
-        columns = sorted(rows[0])
-        sql = "INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING RETURNING workflow_uuid" % (
-            ", ".join(columns), _marks(len(columns)))
-        inserted = set()
+        batch = "[" + ",".join(texts) + "]"
+        if self.dialect.supports_cte_dml:
+            rows = self.db.query(_INSERT_PACKED_PG, (batch, now, now, now, now))
+            return [(r[0], r[1]) for r in rows]
         with self.db.transaction():
-            if self.dialect.supports_cte_dml and len(rows) > 1:
-                many = "INSERT INTO workflows.workflow_status (%s) VALUES %s ON CONFLICT DO NOTHING RETURNING workflow_uuid" % (
-                    ", ".join(columns), ", ".join(["(%s)" % _marks(len(columns))] * len(rows)))
-                params = []
-                for row in rows:
-                    params.extend([row[c] for c in columns])
-                inserted = set([r[0] for r in self.db.query(many, params)])
-            else:
-                for row in rows:
-                    for r in self.db.query(sql, [row[c] for c in columns]):
-                        inserted.add(r[0])
-            events = []
-            for row in rows:
-                if row["workflow_uuid"] in inserted:
-                    events.append(row)
-            self._creation_records(events, now)
-        for row in rows:
-            if row["workflow_uuid"] in inserted:
-                results.append((row["workflow_uuid"], "inserted", None))
-            else:
-                outcome, existing = self._why_not_inserted(row)
-                results.append((row["workflow_uuid"], outcome, existing))
-        return results
-
-    def _creation_records(self, rows, now):
-        if not rows:
-            return
-        from exchange.workflows.util.jsoncodec import dumps
-
-        ev = "INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?)"
-        hist = "INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) VALUES (?, ?, ?, ?)"
-        log = 'INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) VALUES (?, ?, 0, ?, ?)'
-        status = dumps(ENQUEUED)
-        self.db.execute_many(ev, [(r["workflow_uuid"], "status", status, now) for r in rows])
-        self.db.execute_many(hist, [(r["workflow_uuid"], "status", status, now) for r in rows])
-        self.db.execute_many(log, [(r["workflow_uuid"], LOG_KEY, dumps({"kind": "status", "status": ENQUEUED,
-                                                                          "by": r.get("created_by"), "at": now}), now)
-                                   for r in rows])
+            rows = self.db.query(_INSERT_PACKED_SQLITE, (batch,))
+            ev = "INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?)"
+            hist = ("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                    "VALUES (?, ?, ?, ?)")
+            log = 'INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) VALUES (?, ?, 0, ?, ?)'
+            self.db.execute_many(ev, [(r[0], "status", quote(r[2]), now) for r in rows])
+            self.db.execute_many(hist, [(r[0], "status", quote(r[2]), now) for r in rows])
+            self.db.execute_many(log, [(r[0], LOG_KEY, '{"kind":"status","status":%s,"at":%d,"by":%s,"queue":%s}' % (
+                quote(r[2]), now, "null" if r[3] is None else quote(r[3]), quote(r[1])), now) for r in rows])
+        return [(r[0], r[1]) for r in rows]
 
     def get_run(self, workflow_uuid):
         rows = self.db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid = ?" % _RUN_SELECT,
