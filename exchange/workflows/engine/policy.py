@@ -67,10 +67,13 @@ class Actor(object):
         return self.name if self.trusted else "%s [%s]" % (self.name, ",".join(self.roles))
 
 
+_SYSTEM = Actor(SYSTEM_ACTOR, trusted=True)  # shared: actors are never changed once made
+
+
 def actor_from(value):
     """None or a string: trusted script actor. A dict {"name"/"user", "roles"}: a user checked against the policy."""
     if value is None:
-        return Actor(SYSTEM_ACTOR, trusted=True)
+        return _SYSTEM
     if isinstance(value, Actor):
         return value
     if isinstance(value, string_types):
