@@ -40,6 +40,20 @@ def test_engine_records_status_events_and_a_log_entry_per_status_and_step(engine
         ("step", "started"), ("step", "finished"), ("status", "SUCCESS")]
 
 
+def test_a_long_step_shows_as_started_while_it_runs_and_is_logged_once(engine):
+    wid = start("t.linear", steps=1, delay=1.2)
+
+    def log():
+        entries = service.readStream(workflowId=wid, key="log")["data"]["entries"]
+        return [(e["value"]["kind"], e["value"].get("event") or e["value"].get("status")) for e in entries]
+    # the log flusher writes a step's 'started' entry once it has run for half a second
+    wait_for(lambda: ("step", "started") in log(), timeout=5.0, message="the running step's started entry")
+    assert service.getWorkflow(workflowId=wid)["data"]["status"] == "RUNNING"
+    assert wait_status(wid)["status"] == "SUCCESS"
+    assert log() == [("status", "ENQUEUED"), ("status", "RUNNING"), ("step", "started"), ("step", "finished"),
+                     ("status", "SUCCESS")]
+
+
 def test_a_raising_workflow_ends_in_error_with_type_message_and_traceback(engine):
     wid = start("t.fails", message="valve V-12 stuck")
     run = wait_status(wid)

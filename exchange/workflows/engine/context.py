@@ -237,16 +237,25 @@ class RunContext(object):
         self.recorded[function_id] = w.checkpoint
         return completed
 
-    def record_step(self, function_id, name, status, output_json, error_json, attempts, started_at, log_started):
+    def record_step(self, function_id, name, status, output_json, error_json, attempts, started_at):
         """The hot path: the step's checkpoint alone (one INSERT); its log entries wait in pending_log and go out
         with the run's next write or the log flusher (a few hundred milliseconds later)."""
         completed = now_ms()
-        if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
-                             error_json, attempts, started_at, completed, self.run_count):
+        store = self.store
+        try:
+            recorded = store.record_step(self.workflow_uuid, function_id, name, status, output_json, error_json,
+                                         attempts, started_at, completed, self.run_count)
+        except DatabaseError as exc:
+            if not exc.unavailable:
+                raise
+            recorded = self.retrying(store.record_step, self.workflow_uuid, function_id, name, status, output_json,
+                                     error_json, attempts, started_at, completed, self.run_count)
+        if not recorded:
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
         # not added to self.recorded: positions only grow, so this execution never replays what it just ran
         with self.lock:
-            if log_started:
+            running, self.step_started = self.step_started, None
+            if running is None or not running[3]:  # the flusher has not written a 'started' entry for a long step
                 self.pending_log.append(("started", name, function_id, started_at))
             self.pending_log.append(("finished", name, function_id, completed, status, attempts, started_at))
 

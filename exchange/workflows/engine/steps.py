@@ -24,6 +24,7 @@ class StepDef(object):
         self.max_attempts = max_attempts if retries_allowed else 1
         self.interval_seconds = float(interval_seconds)
         self.backoff_rate = float(backoff_rate)
+        self.output_path = "output of step %s" % name  # named in the error when the output is not JSON-native
 
 
 def call_step(step, args, kwargs):
@@ -41,8 +42,7 @@ def call_step(step, args, kwargs):
 
 def _execute(ctx, step, fid, args, kwargs):
     started = now_ms()
-    with ctx.lock:
-        ctx.step_started = [fid, step.name, started, False]
+    ctx.step_started = [fid, step.name, started, False]  # one reference: the log flusher reads it under ctx.lock
     attempts = 0
     delay = step.interval_seconds
     while True:
@@ -75,7 +75,7 @@ def _execute(ctx, step, fid, args, kwargs):
         finally:
             ctx.in_step = False
         try:
-            output = to_json_native(value, "output of step %s" % step.name)
+            output = to_json_native(value, step.output_path)
         except InvalidArgument:
             error = context.describe_error(sys.exc_info())
             _record(ctx, step, fid, STEP_ERROR, None, error, attempts, started)
@@ -94,9 +94,4 @@ def _retry_log(ctx, step, fid, attempts, error, delay):
 
 
 def _record(ctx, step, fid, status, output_json, error, attempts, started):
-    with ctx.lock:
-        running = ctx.step_started
-        ctx.step_started = None
-    log_started = running is None or not running[3]
-    ctx.record_step(fid, step.name, status, output_json, dumps(error) if error else None, attempts, started,
-                    log_started)
+    ctx.record_step(fid, step.name, status, output_json, dumps(error) if error else None, attempts, started)
