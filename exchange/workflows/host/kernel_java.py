@@ -106,9 +106,10 @@ class JavaKernel(object):
             store = globals_map.get(key)
         self._store = store
         self._wake_runnables = {}  # per interpreter (never in the globals)
-        self._obj("generation", AtomicLong)
+        # made once per gateway and never replaced, so this interpreter may keep them (read at every step boundary)
+        self._generation = self._obj("generation", AtomicLong)
         self._obj("instance", lambda: str(uuid.uuid4()))
-        self._obj("flags", ConcurrentHashMap)
+        self._flags = self._obj("flags", ConcurrentHashMap)
         self._obj("counters", ConcurrentHashMap)
         self._obj("dispatchLock", ReentrantLock)
         self._obj("wakePending", AtomicBoolean)
@@ -127,21 +128,21 @@ class JavaKernel(object):
         return value
 
     def generation(self):
-        return self._store.get("generation").get()
+        return self._generation.get()
 
     def new_generation(self):
-        return self._store.get("generation").incrementAndGet()
+        return self._generation.incrementAndGet()
 
     def flag(self, name):
-        value = self._store.get("flags").get(name)
+        value = self._flags.get(name)
         return bool(value) if value is not None else False
 
     def set_flag(self, name, value):
-        self._store.get("flags").put(name, Boolean(bool(value)))
+        self._flags.put(name, Boolean(bool(value)))
 
     def take_flag(self, name):
         """Read and clear a flag in one step."""
-        return bool(self._store.get("flags").remove(name, Boolean.TRUE))
+        return bool(self._flags.remove(name, Boolean.TRUE))
 
     def count(self, name, delta=1):
         counters = self._store.get("counters")
