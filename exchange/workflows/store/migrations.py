@@ -283,11 +283,28 @@ def _v4_claim_order_index(d):
             "DROP INDEX IF EXISTS workflows.ws_claim"]
 
 
+_CLAIM_ARGS = "TEXT, TEXT, BIGINT, INTEGER, BIGINT, INTEGER, INTEGER, INTEGER, BIGINT, INTEGER"
+
+
+def _v5_claim_generic_plans(d):
+    """PostgreSQL: the claim functions plan their statements once per connection (plan_cache_mode).
+
+    PostgreSQL re-plans a cached statement for each call while its generic plan looks costlier than the plans made
+    for the values at hand; inside claim_and_begin it never stopped (the estimate for `workflow_uuid = ANY (chosen)`
+    is many rows before the array is known), so every claim planned its five-part write again: 0.85 ms per call
+    where the generic plans, the same index scans, take 0.47 ms."""
+    if d.name != "postgresql":
+        return []
+    return ["ALTER FUNCTION workflows.%s(%s) SET plan_cache_mode = force_generic_plan" % (name, _CLAIM_ARGS)
+            for name in ("claim_queue", "claim_and_begin")]
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
     (3, "claim_and_begin(): claim queued runs and begin them in the same round trip", _v3_claim_and_begin),
     (4, "ws_claim_order: the queue claim's index in the claim's whole order", _v4_claim_order_index),
+    (5, "claim functions keep generic plans (no re-planning per claim)", _v5_claim_generic_plans),
 ]
 
 LATEST = MIGRATIONS[-1][0]
