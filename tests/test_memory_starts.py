@@ -109,6 +109,8 @@ def test_a_start_queued_by_the_previous_release_is_still_written(make_engine):
                          None, "upgrade", use_database=False)
     engine.kernel.memory_queue.offer(_length_prefixed(row))
     engine.kernel.memory_queue.offer("not a start at all")
+    engine.kernel.memory_queue.offer("s36:%sni100;" % ids.new_id())  # cut short: dropped, the rest still written
+    engine.kernel.memory_queue.offer("s36:%s" % ids.new_id() + "n" * 13)  # readable but empty: dropped too
     _flushed(engine, [row["workflow_uuid"]])
     stored = engine.store.get_run(row["workflow_uuid"])
     assert (stored["inputs"], stored["partition_key"], stored["timeout_ms"], stored["created_by"]) == (

@@ -181,7 +181,7 @@ class Dispatcher(object):
             for text in texts:
                 try:
                     batch.append(starts.repack(text))
-                except (ValueError, IndexError):
+                except (ValueError, IndexError, KeyError, TypeError):  # not one of ours, or a damaged one
                     self.log.error("dropped an unreadable in-memory start: %r" % (text[:200],))
             try:
                 inserted = self.store.insert_packed_runs(batch, now)

@@ -161,7 +161,8 @@ def pack(row):
 
 
 def unpack(text):
-    """The row of pack() (the inputs as JSON text again); ValueError when `text` is not one."""
+    """The row of pack(), for reporting (its inputs encoded again, not the original text); ValueError when `text`
+    is not one."""
     if not text.startswith(PACKED_PREFIX):
         return _unpack_length_prefixed(text)
     found = loads(text)
