@@ -1,9 +1,8 @@
 """Sending operator commands and cancels, and retrying finished runs (the write side of policy.py)."""
 from exchange.workflows.engine import policy
 from exchange.workflows.engine.boundary import command_log
-from exchange.workflows.engine.runner import status_log
 from exchange.workflows.engine.starts import insert
-from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.runwrite import RunWrite, status_log
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
                                                MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, PHASE_STOPPED,
                                                STEP_SUCCESS, STOPPED)

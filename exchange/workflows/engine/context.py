@@ -241,16 +241,8 @@ class RunContext(object):
         """The hot path: the step's checkpoint alone (one INSERT); its log entries wait in pending_log and go out
         with the run's next write or the log flusher (a few hundred milliseconds later)."""
         completed = now_ms()
-        store = self.store
-        try:
-            recorded = store.record_step(self.workflow_uuid, function_id, name, status, output_json, error_json,
-                                         attempts, started_at, completed, self.run_count)
-        except DatabaseError as exc:
-            if not exc.unavailable:
-                raise
-            recorded = self.retrying(store.record_step, self.workflow_uuid, function_id, name, status, output_json,
-                                     error_json, attempts, started_at, completed, self.run_count)
-        if not recorded:
+        if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
+                             error_json, attempts, started_at, completed, self.run_count):
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
         # not added to self.recorded: positions only grow, so this execution never replays what it just ran
         with self.lock:

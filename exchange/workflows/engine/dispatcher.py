@@ -8,8 +8,7 @@ import sys
 import threading
 
 from exchange.workflows.engine import policy, starts
-from exchange.workflows.engine.runner import status_log
-from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.runwrite import Raw, RunWrite, status_log
 from exchange.workflows.store.statuses import (CANCELLED, ENQUEUED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED,
                                                RUNNING)
 from exchange.workflows.util.clock import now_ms

@@ -8,26 +8,16 @@ import sys
 from exchange.workflows.engine import boundary, context
 from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal)
 from exchange.workflows.engine.steps import StepDef, call_step
-from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.runwrite import Raw, RunWrite, status_log
 from exchange.workflows.store.store import BEGUN_COLUMNS
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PENDING, PHASE_ABORTED,
                                                PHASE_COMPLETE, PHASE_HELD, PHASE_RUNNING, PHASE_STOPPED,
                                                PHASE_STOPPING, RUNNING, STOPPED, SUCCESS)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError, InvalidArgument
-from exchange.workflows.util.jsoncodec import dumps, loads, quote, to_json_native
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
 _BEGIN_RETURNING = list(BEGUN_COLUMNS[1:])  # the row a worker starts from, as claim_and_begin returns it
-
-
-def status_log(status, at, **extra):
-    """The `log` entry of a status change: {"kind":"status","status":...,"at":..., extra...}.
-
-    Formatted directly (one is written with every status change); extra values go through the encoder."""
-    text = '{"kind":"status","status":%s,"at":%d' % (quote(status), at)
-    if extra:
-        text += "".join([",%s:%s" % (quote(key), dumps(extra[key])) for key in sorted(extra)])
-    return text + "}"
 
 
 class Runner(object):

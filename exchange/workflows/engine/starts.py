@@ -1,8 +1,7 @@
 """Starting runs: validate a start request into a workflow_status row, then write it durably or in memory."""
 from exchange.workflows.engine.queues import DEFAULT_QUEUE, check_priority
 from exchange.workflows.engine.registry import WorkflowDef
-from exchange.workflows.engine.runner import status_log
-from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store.runwrite import RunWrite, status_log
 from exchange.workflows.store.statuses import ENQUEUED
 from exchange.workflows.store.store import NOTIFY_CHANNEL
 from exchange.workflows.util import ids

@@ -6,9 +6,20 @@ outcomes. PostgreSQL runs it as a single statement of data-modifying CTEs; SQLit
 no network round trip, runs the same pieces as one transaction. This is how a step costs one statement.
 """
 from exchange.workflows.store.statuses import CMD_PENDING, CMD_SUPERSEDED
-from exchange.workflows.util.jsoncodec import quote
+from exchange.workflows.util.jsoncodec import dumps, quote
 
 LOG_KEY = "log"
+
+
+def status_log(status, at, **extra):
+    """The `log` entry of a status change: {"kind":"status","status":...,"at":..., extra...}.
+
+    Formatted directly (one is written with every status change); extra values go through the encoder. The engine
+    and the store's batch of in-memory starts both write it (PostgreSQL builds the same shape in SQL)."""
+    text = '{"kind":"status","status":%s,"at":%d' % (quote(status), at)
+    if extra:
+        text += "".join([",%s:%s" % (quote(key), dumps(extra[key])) for key in sorted(extra)])
+    return text + "}"
 
 
 class Raw(object):

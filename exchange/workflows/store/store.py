@@ -4,8 +4,8 @@ Reads for the console live in `views.py`; the guarded multi-record write is comp
 """
 from exchange.workflows.store import migrations, runwrite
 from exchange.workflows.store.dialect import for_name
-from exchange.workflows.store.runwrite import LOG_KEY
-from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, ENQUEUED, EXECUTING, PARTITION_HOLDING,
+from exchange.workflows.store.runwrite import LOG_KEY, status_log
+from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, EXECUTING, PARTITION_HOLDING,
                                                RUNNING, TERMINAL, sql_list)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
@@ -43,7 +43,7 @@ def _marks(n):
 
 
 # A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records, as
-# Store.insert_packed_runs writes them; the log entry has the shape of runner.status_log.
+# Store.insert_packed_runs writes them; the log entry has the shape of runwrite.status_log.
 _PACKED_COLUMNS = (("workflow_uuid", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("phase", "TEXT"),
                    ("queue_name", "TEXT"), ("partition_key", "TEXT"), ("priority", "INTEGER"),
                    ("deduplication_id", "TEXT"), ("inputs", "JSON"), ("application_version", "TEXT"),
@@ -202,10 +202,10 @@ class Store(object):
             hist = ("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
                     "VALUES (?, ?, ?, ?)")
             log = 'INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) VALUES (?, ?, 0, ?, ?)'
-            self.db.execute_many(ev, [(r[0], "status", quote(r[2]), now) for r in rows])
-            self.db.execute_many(hist, [(r[0], "status", quote(r[2]), now) for r in rows])
-            self.db.execute_many(log, [(r[0], LOG_KEY, '{"kind":"status","status":%s,"at":%d,"by":%s,"queue":%s}' % (
-                quote(r[2]), now, "null" if r[3] is None else quote(r[3]), quote(r[1])), now) for r in rows])
+            statuses = [(r[0], "status", quote(r[2]), now) for r in rows]
+            self.db.execute_many(ev, statuses)
+            self.db.execute_many(hist, statuses)
+            self.db.execute_many(log, [(r[0], LOG_KEY, status_log(r[2], now, by=r[3], queue=r[1]), now) for r in rows])
         return [(r[0], r[1]) for r in rows]
 
     def get_run(self, workflow_uuid):
