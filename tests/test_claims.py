@@ -13,7 +13,7 @@ import workflows_for_tests  # noqa: F401 - registers the t.* workflows and queue
 from conftest import wait_for
 from exchange.workflows.api import service
 from exchange.workflows.engine.starts import start_payload
-from exchange.workflows.store.store import NOTIFY_CHANNEL
+from exchange.workflows.store.transitions import NOTIFY_CHANNEL
 from exchange.workflows.util.clock import now_ms
 
 
@@ -44,7 +44,7 @@ def test_a_claim_begins_the_runs_it_takes_with_their_events_and_log(make_engine)
     engine = idle_engine(make_engine, "gw-claim")
     wids = enqueue(3, timeout=60)
     now = now_ms()
-    begun = engine.store.claim_and_begin("default", "gw-claim", 7, 2, now)
+    begun = engine.store.transitions.claim_and_begin("default", "gw-claim", 7, 2, now)
     assert sorted([b["workflow_uuid"] for b in begun]) == sorted(wids[:2])  # FIFO, never more than asked for
     for b in begun:
         assert (b["name"], b["run_count"], b["phase"], b["queue_name"], b["retry_of"]) == (
@@ -66,24 +66,24 @@ def test_a_claim_begins_the_runs_it_takes_with_their_events_and_log(make_engine)
 def test_a_begun_run_no_worker_takes_is_put_back_as_it_was(make_engine):
     engine = idle_engine(make_engine, "gw-release")
     wid = enqueue(1, timeout=60)[0]
-    begun = engine.store.claim_and_begin("default", "gw-release", 1, 1, now_ms())[0]
-    engine.dispatcher._release_begun(begun, now_ms())
+    begun = engine.store.transitions.claim_and_begin("default", "gw-release", 1, 1, now_ms())[0]
+    engine.store.transitions.release_begun(begun, "gw-release", now_ms(), "released by gw-release: no worker could take it")
     run = engine.store.get_run(wid)
     assert (run["status"], run["phase"], run["executor_id"], run["generation"], run["claimed_at"], run["started_at"],
             run["deadline_at"], run["run_count"]) == ("ENQUEUED", "IDLE", None, None, None, None, None, 0)
     log = service.readStream(workflowId=wid, key="log")["data"]["entries"]
     assert [e["value"]["status"] for e in log] == ["ENQUEUED", "RUNNING", "ENQUEUED"]
     assert "no worker could take it" in log[-1]["value"]["reason"]
-    again = engine.store.claim_and_begin("default", "gw-release", 2, 1, now_ms())
+    again = engine.store.transitions.claim_and_begin("default", "gw-release", 2, 1, now_ms())
     assert [(b["workflow_uuid"], b["run_count"]) for b in again] == [(wid, 1)]
 
 
 def test_a_claim_respects_the_queue_limits(make_engine):
     engine = idle_engine(make_engine, "gw-limits")
     enqueue(4, queue="t.limited")  # concurrency 2 across all gateways
-    first = engine.store.claim_and_begin("t.limited", "gw-limits", 1, 10, now_ms(), concurrency=2)
+    first = engine.store.transitions.claim_and_begin("t.limited", "gw-limits", 1, 10, now_ms(), concurrency=2)
     assert len(first) == 2
-    assert engine.store.claim_and_begin("t.limited", "gw-other", 1, 10, now_ms(), concurrency=2) == []
+    assert engine.store.transitions.claim_and_begin("t.limited", "gw-other", 1, 10, now_ms(), concurrency=2) == []
 
 
 def test_a_gateway_alone_on_its_database_sends_no_notify_for_its_own_starts(make_engine):
@@ -130,7 +130,7 @@ def test_a_claim_reads_its_queue_in_claim_order_from_an_index_without_sorting_th
                     "inputs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     postgres = make_engine.url.startswith("postgres")
     db.execute("ANALYZE workflows.workflow_status" if postgres else "ANALYZE workflows")
-    from exchange.workflows.store.store import CLAIM_CANDIDATES
+    from exchange.workflows.store.transitions import CLAIM_CANDIDATES
     if postgres:
         plan = "\n".join([r[0] for r in db.query("EXPLAIN " + CLAIM_CANDIDATES, ("default", 16))])
         assert "ws_claim_order" in plan and "Sort" not in plan, plan
@@ -141,7 +141,7 @@ def test_a_claim_reads_its_queue_in_claim_order_from_an_index_without_sorting_th
     expected = sorted(rows, key=lambda r: (r[5], r[7], r[0]))[:16]
     got = db.query(CLAIM_CANDIDATES, ("default", 16))
     assert [r[0] for r in got] == [r[0] for r in expected]
-    begun = engine.store.claim_and_begin("default", "gw-order", 1, 4, now_ms())
+    begun = engine.store.transitions.claim_and_begin("default", "gw-order", 1, 4, now_ms())
     assert [b["workflow_uuid"] for b in begun] == [r[0] for r in expected[:4]]
 
 

@@ -109,6 +109,9 @@ def test_two_hundred_held_runs_do_not_block_new_work_on_four_threads(make_engine
         running_with_steps(wid, 1)
         service.sendCommand(workflowId=wid, cmd="HOLD")
     engine.kernel.set_flag("draining", True)
+    # a tick that read the flag before it was set may still be claiming: let it end before anything is queued
+    wait_for(engine.kernel.try_dispatch_lock, timeout=10, message="the dispatcher to finish its tick")
+    engine.kernel.release_dispatch_lock()
     queued = [start("t.linear", steps=2) for _ in range(196)]
     for wid in queued:
         assert service.sendCommand(workflowId=wid, cmd="HOLD")["code"] == "COMMAND_ACCEPTED"

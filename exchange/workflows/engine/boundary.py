@@ -5,9 +5,9 @@ sendCommand or a PostgreSQL NOTIFY sets a hint for the run, and only then are it
 """
 from exchange.workflows.engine import policy
 from exchange.workflows.engine.signals import CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal
-from exchange.workflows.store.runwrite import RunWrite
-from exchange.workflows.store.statuses import (CMD_APPLIED, CMD_SUPERSEDED, PHASE_HELD, PHASE_HOLDING,
-                                               PHASE_RESUMING, PHASE_RUNNING, STEP_SUCCESS)
+from exchange.workflows.store.records import Records
+from exchange.workflows.store.statuses import (CMD_APPLIED, CMD_DELIVERED, CMD_SUPERSEDED, PHASE_HELD,
+                                               PHASE_HOLDING, PHASE_RESUMING, PHASE_RUNNING, STEP_SUCCESS)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.jsoncodec import dumps, loads
 
@@ -62,16 +62,10 @@ def check_inside_step(ctx):
                 raise CancelSignal(command["reason"], command)
 
 
-def command_log(command, outcome, reason=None, at=None):
-    return dumps({"kind": "command", "cmd": command["cmd"], "actor": command["actor"], "reason": command["reason"],
-                  "outcome": outcome, "why": reason, "commandId": command["id"], "at": at or now_ms()})
-
-
 def phase_change(ctx, phase, at):
     ctx.phase = phase
     ctx.phase_dirty = True
-    ctx.carry.events.append(("phase", dumps(phase), at))
-    ctx.carry.add_log(dumps({"kind": "phase", "phase": phase, "at": at}), at)
+    ctx.carry.phase_changed(phase, at)
 
 
 def apply_commands(ctx, pending):
@@ -108,19 +102,17 @@ def apply_commands(ctx, pending):
 
 
 def _outcome(ctx, command, state, reason, now):
-    ctx.carry.outcomes.append((command["id"], state, reason, now))
-    ctx.carry.add_log(command_log(command, state, reason, now), now)
+    ctx.carry.command_decided(command, state, reason, now)
 
 
 def flush_carry(ctx):
     """Write what boundary processing queued (phase changes, command outcomes) on its own, now."""
-    w = RunWrite(ctx.workflow_uuid)
     if ctx.phase_dirty:
         ctx.phase_dirty = False
-        guard, params = ctx.guard()
-        w.update([("phase", ctx.phase), ("updated_at", now_ms())], guard, params)
-    if w.update_sets or ctx.has_carry():
-        ctx.write(w)
+        phase, now, wid, fence, transitions = ctx.phase, now_ms(), ctx.workflow_uuid, ctx.fence, ctx.transitions
+        ctx.commit(lambda records: transitions.change_phase(wid, fence, phase, now, records))
+    elif not ctx.carry.empty() or ctx.pending_log:
+        ctx.attach(None)
 
 
 def receive_command(ctx, function_id, topic, timeout_s):
@@ -140,22 +132,15 @@ def receive_command(ctx, function_id, topic, timeout_s):
             break
         ctx.wait(min(0.25, max(0.0, deadline - time.time())), interruptible=False)
     value = None
-    outcomes = []
-    log = []
+    records = Records()
     if chosen is not None:
         ctx.inbox.remove(chosen)
         value = {"id": chosen["id"], "cmd": chosen["cmd"], "payload": loads(chosen["payload"]),
                  "actor": chosen["actor"], "reason": chosen["reason"], "receivedAt": chosen["received_at"]}
-        now = now_ms()
-        outcomes.append((chosen["id"], "DELIVERED", "received by the workflow", now))
-        log.append(command_log(chosen, "DELIVERED", "received by the workflow", now))
+        records.command_decided(chosen, CMD_DELIVERED, "received by the workflow", now_ms())
     if function_id is not None:
         ctx.record(function_id, "recvCommand:%s" % topic, "recv", STEP_SUCCESS, dumps(value), None, 1, started,
-                   log=log, outcomes=outcomes)
-    elif outcomes:
-        w = RunWrite(ctx.workflow_uuid)
-        w.outcomes.extend(outcomes)
-        for entry in log:
-            w.add_log(entry, now_ms())
-        ctx.write(w)
+                   records)
+    elif not records.empty():
+        ctx.attach(records)
     return value

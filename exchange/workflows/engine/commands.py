@@ -1,11 +1,9 @@
 """Sending operator commands and cancels, and retrying finished runs (the write side of policy.py)."""
 from exchange.workflows.engine import policy
-from exchange.workflows.engine.boundary import command_log
 from exchange.workflows.engine.starts import insert
-from exchange.workflows.store.runwrite import RunWrite, status_log
+from exchange.workflows.store.records import LOG_KEY, command_entry
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
-                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED, PHASE_STOPPED,
-                                               STEP_SUCCESS, STOPPED)
+                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, STEP_SUCCESS, STOPPED)
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -67,8 +65,7 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
             return None
         record = CommandRecord(cmd, payload_text, who, reason, verdict)
         if verdict.state != CMD_PENDING:
-            record.then = lambda r: store.append_stream(wid, "log", command_log(_as_row(r, wid), r.state,
-                                                                                 r.outcome_reason), now_ms())
+            record.then = lambda r: _log_decision(store, wid, r, r.state, r.outcome_reason)
         elif _applies_at_once(cmd, run["status"], pending):
             record.state = CMD_APPLIED
             record.outcome_reason = "applied at once: the run was %s" % run["status"]
@@ -103,31 +100,22 @@ def _as_row(record, wid):
             "workflow_uuid": wid}
 
 
-def _apply_at_once(store, record, run):
-    """Commands to a run no executor holds (queued, or held for CANCEL) change its status in the same transaction."""
+def _log_decision(store, wid, record, state, why):
+    """The `log` entry of a command decided when it was received (refused, forbidden, or a RETRY)."""
     now = now_ms()
-    wid = run["workflow_uuid"]
-    w = RunWrite(wid)
-    log_row = _as_row(record, wid)
-    w.add_log(command_log(log_row, CMD_APPLIED, record.outcome_reason, now), now)
+    store.append_stream(wid, LOG_KEY, command_entry(_as_row(record, wid), state, why, now), now)
+
+
+def _apply_at_once(store, record, run):
+    """Commands to a run no executor holds (queued, or held for CANCEL) end it in the same transaction."""
     if record.cmd == policy.STOP:
-        sets = [("status", STOPPED), ("phase", PHASE_STOPPED), ("completed_at", now)]
-        phases = [PHASE_STOPPED]
-        status = STOPPED
+        status, error = STOPPED, None
     else:
+        status = CANCELLED
         error = {"type": "WorkflowCancelled", "message": "cancelled by %s: %s" % (record.actor, record.reason or ""),
                  "traceback": ""}
-        sets = [("status", CANCELLED), ("phase", PHASE_ABORTED), ("completed_at", now), ("error", dumps(error))]
-        phases = [PHASE_ABORTED]
-        status = CANCELLED
-    w.update(sets + [("updated_at", now)], "status = ?", [run["status"]])
-    w.supersede = ("the run ended (%s)" % status, now)
-    for phase in phases:
-        w.events.append(("phase", dumps(phase), now))
-        w.add_log(dumps({"kind": "phase", "phase": phase, "at": now}), now)
-    w.events.append(("status", dumps(status), now))
-    w.add_log(status_log(status, now, reason=record.outcome_reason), now)
-    store.write(w)
+    store.transitions.end_at_once(run["workflow_uuid"], run["status"], status, now_ms(),
+                                  _as_row(record, run["workflow_uuid"]), record.outcome_reason, error)
 
 
 def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
@@ -159,7 +147,7 @@ def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
            "queue_name": run["queue_name"], "partition_key": run["partition_key"], "priority": run["priority"],
            "deduplication_id": None, "inputs": run["inputs"], "application_version": run["application_version"],
            "created_by": who.name, "created_at": now, "updated_at": now, "timeout_ms": run["timeout_ms"]}
-    with store.db.transaction():
+    with store.transaction():
         outcome, _ = insert(engine, row, retry_of=wid, retry_from=cutoff)
         if outcome != "inserted":
             raise WorkflowsError("the retry run could not be created (%s)" % outcome, code="RETRY_FAILED")
@@ -197,8 +185,7 @@ def _record_outcome(engine, wid, cmd, who, reason, state, outcome_reason):
         record = CommandRecord(cmd, None, who, reason, verdict)
         record.state = state
         record.outcome_reason = outcome_reason
-        record.then = lambda r: store.append_stream(wid, "log", command_log(_as_row(r, wid), state, outcome_reason),
-                                                    now_ms())
+        record.then = lambda r: _log_decision(store, wid, r, state, outcome_reason)
         return record
     store.submit_command(wid, judge, now_ms())
 

@@ -8,15 +8,17 @@ import threading
 import time
 import traceback
 
-from exchange.workflows.engine import boundary
+from exchange.workflows.engine import boundary, outage
 from exchange.workflows.engine.signals import (HandBack, LostOwnership, NonDeterminismError, NotInWorkflow,
                                                RecordedStepError)
-from exchange.workflows.store.runwrite import RunWrite
+from exchange.workflows.store import records as entries
+from exchange.workflows.store.records import LOG_KEY, Records
 from exchange.workflows.store.statuses import STEP_SUCCESS
+from exchange.workflows.store.transitions import Fence
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import string_types
-from exchange.workflows.util.errors import DatabaseError, InvalidArgument
-from exchange.workflows.util.jsoncodec import dumps, loads, quote, to_json_native
+from exchange.workflows.util.errors import InvalidArgument
+from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
 _local = threading.local()
 
@@ -72,6 +74,8 @@ class RunContext(object):
         self.params = run["params"]
         self.deadline_at = run.get("deadline_at")
         self.run_count = int(run.get("run_count") or 1)  # this execution's fencing token
+        self.fence = Fence(engine.executor_id, self.run_count)
+        self.transitions = engine.store.transitions
         self.recorded = dict([(r["function_id"], r) for r in recorded])
         self.generation = generation
         self.function_id = 0
@@ -80,8 +84,8 @@ class RunContext(object):
         self.verify_ownership = False  # set when this gateway went silent past the lease
         self.check_commands = False
         self.inbox = []  # delivered commands (RESET, custom) waiting for recvCommand
-        self.carry = RunWrite(self.workflow_uuid)  # boundary records (phases, outcomes) for the next write
-        self.pending_log = []  # step log entries not yet written (tuples, encoded when written)
+        self.carry = Records()  # boundary records (phases, outcomes) for the next write
+        self.pending_log = []  # step log entries not yet written (records.step_started/step_finished tuples)
         self.lock = threading.Lock()  # pending_log, step_started and carry against the log flusher: memory only
         self.write_lock = threading.Lock()  # writes that carry log entries go out one at a time, in order
         self.step_started = None  # [function_id, name, started_at, log_written]
@@ -117,50 +121,52 @@ class RunContext(object):
 
     # -- writes -----------------------------------------------------------------------------------------------------
 
-    def guard(self):
-        """The condition every status write of this execution carries: still RUNNING, here, and not begun again
-        by anyone since (run_count is the execution's fencing token)."""
-        return "status = 'RUNNING' AND executor_id = ? AND run_count = ?", [self.engine.executor_id, self.run_count]
-
-    def has_carry(self):
-        return bool(self.carry.events or self.carry.streams or self.carry.outcomes or self.pending_log)
-
-    def take_carry(self, w):
-        """Put what is waiting (step log entries, then boundary records) in front of write `w`; hold self.lock
-        (and self.write_lock until `w` is written)."""
-        carry, self.carry = self.carry, RunWrite(self.workflow_uuid)
+    def take_waiting(self):
+        """What waits for this run's next write (step log entries, then boundary records), as one Records; hold
+        self.lock (and self.write_lock until it is written)."""
+        carry, self.carry = self.carry, Records()
         pending, self.pending_log = self.pending_log, []
-        w.streams[0:0] = [encode_log(entry) for entry in pending] + carry.streams
-        w.events[0:0] = carry.events
-        w.outcomes.extend(carry.outcomes)
-        return w
+        if pending:
+            streams = []
+            for entry in pending:
+                text, at = entries.encode_waiting(entry)
+                streams.append((LOG_KEY, text, at))
+            carry.streams[0:0] = streams
+        return carry
 
-    def write(self, w, same_as=None):
-        """Run a write (with what is waiting in front of it), retrying while the database is unreachable.
+    def commit(self, change, own=None, same_as=None):
+        """Write a change of this run, `change(records)` (a transition given the records to write with it: what
+        waited in memory, then `own`), retrying while the database is unreachable; returns what it returned.
 
-        `same_as(store)` tells, after a retried write whose guard failed, whether our earlier attempt had in fact
-        been committed (the response was lost), so a retry is never mistaken for a lost run.
+        `same_as()` tells, after a retried write that did not match, whether an earlier attempt had in fact been
+        committed (its answer was lost), so a retry is never mistaken for a lost run.
         """
-        attempts = [0]
-
-        def attempt():
-            attempts[0] += 1
-            result = self.store.write(w)
-            if not result.matched and attempts[0] > 1 and same_as is not None and same_as(self.store):
-                result.matched = True
-            return result
         with self.write_lock:
             with self.lock:
-                self.take_carry(w)
+                waiting = self.take_waiting()
+            records = own.put_first(waiting) if own is not None else waiting
+            attempts = [0]
+
+            def attempt():
+                attempts[0] += 1
+                matched = change(records)
+                if not matched and attempts[0] > 1 and same_as is not None and same_as():
+                    return True
+                return matched
             return self.retrying(attempt)
 
-    def write_once(self, w):
-        """One attempt at write `w` with what is waiting in front of it, no retry (a hand-back: when it fails the
-        run stays RUNNING here and is adopted again)."""
+    def commit_once(self, change):
+        """One attempt at a change with what waits in memory, no retry (a hand-back: when it fails the run stays
+        RUNNING here and is adopted again)."""
         with self.write_lock:
             with self.lock:
-                self.take_carry(w)
-            return self.store.write(w)
+                waiting = self.take_waiting()
+            return change(waiting)
+
+    def attach(self, records):
+        """Write records that change nothing in the run's row (with what waits in memory)."""
+        wid = self.workflow_uuid
+        return self.commit(lambda recs: self.transitions.attach(wid, recs), own=records)
 
     def flush_log(self, now, step_start_after_ms):
         """Called by the log flusher: write buffered log entries (and a long step's 'started' entry).
@@ -173,15 +179,17 @@ class RunContext(object):
             with self.lock:
                 started = self.step_started
                 if started is not None and not started[3] and now - started[2] >= step_start_after_ms:
-                    self.pending_log.append(("started", started[1], started[0], started[2]))
+                    self.pending_log.append(entries.step_started(started[1], started[0], started[2]))
                     started[3] = True
                 pending, self.pending_log = self.pending_log, []
             if not pending:
                 return 0
-            w = RunWrite(self.workflow_uuid)
-            w.streams.extend([encode_log(entry) for entry in pending])
+            records = Records()
+            for entry in pending:
+                text, at = entries.encode_waiting(entry)
+                records.log(text, at)
             try:
-                self.store.write(w)
+                self.transitions.attach(self.workflow_uuid, records)
             except BaseException:
                 with self.lock:
                     self.pending_log[0:0] = pending
@@ -191,19 +199,9 @@ class RunContext(object):
             self.write_lock.release()
 
     def retrying(self, fn, *args):
-        """Call a store method, waiting out database outages (backoff up to 2 s) until it answers."""
-        delay = 0.05
-        while True:
-            try:
-                return fn(*args)
-            except DatabaseError as exc:
-                if not exc.unavailable:
-                    raise
-                self.engine.note_db_outage(exc)
-                if self.engine.stopping():
-                    raise HandBack("gateway stopping while the database is unreachable")
-                self.sleep_quietly(delay)
-                delay = min(delay * 2, 2.0)
+        """Call a store method, waiting out database outages (backoff up to 2 s) until it answers; a gateway that
+        stops meanwhile hands the run back."""
+        return outage.retrying(self.engine, fn, args, self.sleep_quietly, _stopping_while_unreachable)
 
     def sleep_quietly(self, seconds):
         try:
@@ -211,45 +209,43 @@ class RunContext(object):
         finally:
             self.wake.clear()
 
-    def record(self, function_id, name, kind, status, output_json, error_json, attempts, started_at, log=None,
-               events=None, streams=None, outcomes=None):
-        """Write one operation's checkpoint (and what goes with it) in one round trip; LostOwnership if another
-        executor recorded this position first."""
+    def record(self, function_id, name, kind, status, output_json, error_json, attempts, started_at, records=None):
+        """Write one operation's checkpoint (and the records that go with it) in one round trip; LostOwnership if
+        another executor recorded this position first."""
         completed = now_ms()
-        w = RunWrite(self.workflow_uuid)
-        w.checkpoint = {"workflow_uuid": self.workflow_uuid, "function_id": function_id, "function_name": name,
-                        "kind": kind, "status": status, "output": output_json, "error": error_json,
-                        "attempts": attempts, "started_at": started_at, "completed_at": completed}
-        w.fence = self.run_count
-        for entry in log or ():
-            w.add_log(entry, completed)
-        w.events.extend(events or ())
-        w.streams.extend(streams or ())
-        w.outcomes.extend(outcomes or ())
+        wid = self.workflow_uuid
+        fence = self.fence
+        transitions = self.transitions
 
-        def same_as(store):
-            rec = store.get_checkpoint(self.workflow_uuid, function_id)
+        def change(recs):
+            return transitions.record_operation(wid, fence, function_id, name, kind, status, output_json, error_json,
+                                                attempts, started_at, completed, recs)
+
+        def same_as():
+            rec = self.store.get_checkpoint(wid, function_id)
             return rec is not None and rec["function_name"] == name and rec["started_at"] == started_at and \
                 rec["completed_at"] == completed
 
-        if not self.write(w, same_as).matched:
-            raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
-        self.recorded[function_id] = w.checkpoint
+        if not self.commit(change, own=records, same_as=same_as):
+            raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, wid))
+        self.recorded[function_id] = {"workflow_uuid": wid, "function_id": function_id, "function_name": name,
+                                      "kind": kind, "status": status, "output": output_json, "error": error_json,
+                                      "attempts": attempts, "started_at": started_at, "completed_at": completed}
         return completed
 
     def record_step(self, function_id, name, status, output_json, error_json, attempts, started_at):
         """The hot path: the step's checkpoint alone (one INSERT); its log entries wait in pending_log and go out
         with the run's next write or the log flusher (a few hundred milliseconds later)."""
         completed = now_ms()
-        if not self.retrying(self.store.record_step, self.workflow_uuid, function_id, name, status, output_json,
+        if not self.retrying(self.transitions.record_step, self.workflow_uuid, function_id, name, status, output_json,
                              error_json, attempts, started_at, completed, self.run_count):
             raise LostOwnership("checkpoint %d of %s was recorded by another executor" % (function_id, self.workflow_uuid))
         # not added to self.recorded: positions only grow, so this execution never replays what it just ran
         with self.lock:
             running, self.step_started = self.step_started, None
             if running is None or not running[3]:  # the flusher has not written a 'started' entry for a long step
-                self.pending_log.append(("started", name, function_id, started_at))
-            self.pending_log.append(("finished", name, function_id, completed, status, attempts, started_at))
+                self.pending_log.append(entries.step_started(name, function_id, started_at))
+            self.pending_log.append(entries.step_finished(name, function_id, completed, status, attempts, started_at))
 
     # -- boundaries -------------------------------------------------------------------------------------------------
 
@@ -312,10 +308,11 @@ class WorkflowsHandle(object):
 
         def live(ctx, fid):
             now = now_ms()
+            records = Records().event(key, text, now)
             if fid is None:
-                ctx.write(_records(ctx, events=[(key, text, now)]))
+                ctx.attach(records)
             else:
-                ctx.record(fid, key, "event", STEP_SUCCESS, "null", None, 1, now, events=[(key, text, now)])
+                ctx.record(fid, key, "event", STEP_SUCCESS, "null", None, 1, now, records)
         return self._operation(key, "event", live)
 
     def writeStream(self, key, value):
@@ -325,25 +322,26 @@ class WorkflowsHandle(object):
 
         def live(ctx, fid):
             now = now_ms()
+            records = Records().stream(key, text, now)
             if fid is None:
-                ctx.write(_records(ctx, streams=[(key, text, now)]))
+                ctx.attach(records)
             else:
-                ctx.record(fid, key, "stream", STEP_SUCCESS, "null", None, 1, now, streams=[(key, text, now)])
+                ctx.record(fid, key, "stream", STEP_SUCCESS, "null", None, 1, now, records)
         return self._operation(key, "stream", live)
 
     def progress(self, message, extra=None):
         """Operator-facing progress: the `progress` event and a `log` entry."""
         value = {"message": message, "extra": to_json_native(extra, "extra"), "at": now_ms()}
         text = dumps(value)
-        entry = dumps({"kind": "progress", "message": message, "extra": value["extra"], "at": value["at"]})
+        entry = entries.progress_entry(message, value["extra"], value["at"])
 
         def live(ctx, fid):
             now = now_ms()
+            records = Records().event("progress", text, now).log(entry, now)
             if fid is None:
-                ctx.write(_records(ctx, events=[("progress", text, now)], log=[entry]))
+                ctx.attach(records)
             else:
-                ctx.record(fid, "progress", "progress", STEP_SUCCESS, "null", None, 1, now,
-                           events=[("progress", text, now)], log=[entry])
+                ctx.record(fid, "progress", "progress", STEP_SUCCESS, "null", None, 1, now, records)
         return self._operation("progress", "progress", live)
 
     def checkCancelled(self):
@@ -409,32 +407,8 @@ class WorkflowsHandle(object):
         return loads(row[0]) if row else None
 
 
-def encode_log(entry):
-    """("log", json, ts) of a buffered log entry: a step tuple, or a ("raw", json, ts) already encoded.
-
-    Step entries have a fixed shape, so they are formatted directly (several times cheaper than a generic
-    encoder under Jython; a run writes two per step)."""
-    kind = entry[0]
-    if kind == "started":
-        _, name, fid, at = entry
-        return ("log", '{"kind":"step","event":"started","step":%s,"functionId":%d,"at":%d}' % (quote(name), fid, at),
-                at)
-    if kind == "finished":
-        _, name, fid, at, status, attempts, started = entry
-        return ("log", '{"kind":"step","event":"finished","step":%s,"functionId":%d,"at":%d,"status":%s,'
-                       '"attempts":%d,"durationMs":%d}' % (quote(name), fid, at, quote(status), attempts, at - started),
-                at)
-    return ("log", entry[1], entry[2])
-
-
-def _records(ctx, events=(), streams=(), log=()):
-    w = RunWrite(ctx.workflow_uuid)
-    w.events.extend(events)
-    w.streams.extend(streams)
-    now = now_ms()
-    for entry in log:
-        w.add_log(entry, now)
-    return w
+def _stopping_while_unreachable():
+    return HandBack("gateway stopping while the database is unreachable")
 
 
 def _check_key(key):

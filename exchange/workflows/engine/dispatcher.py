@@ -8,12 +8,9 @@ import sys
 import threading
 
 from exchange.workflows.engine import policy, starts
-from exchange.workflows.store.runwrite import Raw, RunWrite, status_log
-from exchange.workflows.store.statuses import (CANCELLED, ENQUEUED, MAX_RECOVERY_ATTEMPTS_EXCEEDED, PHASE_ABORTED,
-                                               RUNNING)
+from exchange.workflows.store.statuses import ENQUEUED, HELD, RUNNING
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
-from exchange.workflows.util.jsoncodec import dumps
 
 FLUSH_BATCH = 500
 SWEEP_EVERY_TICKS = 10
@@ -33,6 +30,7 @@ class Dispatcher(object):
         self.engine = engine
         self.store = engine.store
         self.kernel = engine.kernel
+        self.transitions = engine.store.transitions
         self.log = engine.logger("dispatcher")
         self.ticks = 0
         self.backlog = False
@@ -102,7 +100,7 @@ class Dispatcher(object):
             if now - engine.last_heartbeat_ms > engine.config.lease_ms:
                 # silent past the lease (paused, or cut off): others may have taken our runs; each running
                 # execution checks before its next step (set before the heartbeat refreshes the clock)
-                for ctx in list(engine.contexts.values()):
+                for ctx in engine.executions.all():
                     ctx.verify_ownership = True
             if not self.store.heartbeat(engine.executor_id, self.kernel.instance, engine.generation,
                                         self.kernel.active.size(), engine.state(), now):
@@ -144,28 +142,13 @@ class Dispatcher(object):
         except:  # noqa: E722 - a rejected submit (pool shut down) is a Java exception under Jython
             self.kernel.active.remove(workflow_uuid)
             if begun is not None:
-                self._release_begun(begun, now_ms())
+                self.transitions.release_begun(begun, engine.executor_id, now_ms(),
+                                               "released by %s: no worker could take it" % engine.executor_id)
             else:
-                self.store.release_claim(workflow_uuid, engine.executor_id, now_ms(), "HELD" if resumed else "ENQUEUED")
+                self.transitions.release_claim(workflow_uuid, engine.executor_id, now_ms(), HELD if resumed else ENQUEUED)
             self.log.warn("run %s could not be started here; its claim was released" % workflow_uuid)
             return False
         return True
-
-    def _release_begun(self, begun, now):
-        """Undo claim_and_begin for a run no worker took: ENQUEUED again, as it was before the claim."""
-        unless_ran_before = "CASE WHEN run_count = 1 THEN %s ELSE %s END"  # what the claim set on a first run
-        w = RunWrite(begun["workflow_uuid"])
-        w.update([("status", ENQUEUED), ("phase", Raw(unless_ran_before % ("'IDLE'", "phase"))),
-                  ("executor_id", None), ("generation", None), ("claimed_at", None), ("updated_at", now),
-                  ("started_at", Raw(unless_ran_before % ("NULL", "started_at"))),
-                  ("deadline_at", Raw(unless_ran_before % ("NULL", "deadline_at"))),
-                  ("run_count", Raw("run_count - 1"))],
-                 "status = 'RUNNING' AND executor_id = ? AND run_count = ?",
-                 [self.engine.executor_id, begun["run_count"]])
-        w.events.append(("status", dumps(ENQUEUED), now))
-        w.add_log(status_log(ENQUEUED, now, reason="released by %s: no worker could take it" % self.engine.executor_id),
-                  now)
-        self.store.write(w)
 
     # -- in-memory queue ----------------------------------------------------------------------------------------------
 
@@ -183,7 +166,7 @@ class Dispatcher(object):
                 except (ValueError, IndexError, KeyError, TypeError):  # not one of ours, or a damaged one
                     self.log.error("dropped an unreadable in-memory start: %r" % (text[:200],))
             try:
-                inserted = self.store.insert_packed_runs(batch, now)
+                inserted = self.transitions.enqueue_packed(batch, now)
             except DatabaseError:
                 for text in texts:
                     self.kernel.memory_queue.offer(text)
@@ -210,8 +193,8 @@ class Dispatcher(object):
         for workflow_uuid, status in self.store.executing_on(engine.executor_id):
             if self.kernel.active.contains(workflow_uuid) or self.free_slots() <= 0:
                 continue
-            adopted = self.store.adopt(workflow_uuid, engine.executor_id, engine.generation, engine.executor_id, now,
-                                       recovery=(status == RUNNING))
+            adopted = self.transitions.adopt(workflow_uuid, engine.executor_id, engine.generation, engine.executor_id,
+                                             now, recovery=(status == RUNNING))
             self._start_adopted(workflow_uuid, adopted, now)
 
     def recover_dead(self, now):
@@ -239,8 +222,8 @@ class Dispatcher(object):
             limit = queue.worker_concurrency if queue else None
             if limit is not None and here.get(queue_name, 0) >= limit:
                 continue
-            adopted = self.store.adopt(workflow_uuid, engine.executor_id, engine.generation, old_executor, now,
-                                       recovery=(status == RUNNING))
+            adopted = self.transitions.adopt(workflow_uuid, engine.executor_id, engine.generation, old_executor, now,
+                                             recovery=(status == RUNNING))
             if adopted is None:
                 continue
             here[queue_name] = here.get(queue_name, 0) + 1
@@ -263,15 +246,7 @@ class Dispatcher(object):
     def _give_up(self, workflow_uuid, attempts, limit, now):
         error = {"type": "MaxRecoveryAttemptsExceeded", "traceback": "",
                  "message": "recovered %d times (limit %d): the run keeps crashing its gateway" % (attempts - 1, limit)}
-        w = RunWrite(workflow_uuid)
-        w.update([("status", MAX_RECOVERY_ATTEMPTS_EXCEEDED), ("phase", PHASE_ABORTED), ("updated_at", now),
-                  ("completed_at", now), ("error", dumps(error))], "status = 'PENDING' AND executor_id = ?",
-                 [self.engine.executor_id])
-        w.events.append(("status", dumps(MAX_RECOVERY_ATTEMPTS_EXCEEDED), now))
-        w.events.append(("phase", dumps(PHASE_ABORTED), now))
-        w.add_log(status_log(MAX_RECOVERY_ATTEMPTS_EXCEEDED, now, reason=error["message"]), now)
-        w.supersede = ("the run ended (%s)" % MAX_RECOVERY_ATTEMPTS_EXCEEDED, now)
-        self.store.write(w)
+        self.transitions.give_up(workflow_uuid, self.engine.executor_id, now, error)
         self.log.error("run %s: %s" % (workflow_uuid, error["message"]))
 
     # -- claims -----------------------------------------------------------------------------------------------------
@@ -288,8 +263,8 @@ class Dispatcher(object):
             self.backlog = True
             return
         if full or self.kernel.take_flag("heldCommand"):
-            for workflow_uuid in self.store.claim_held_with_commands(engine.executor_id, engine.generation, free, now,
-                                                                      policy.WAKES_HELD):
+            for workflow_uuid in self.transitions.claim_held(engine.executor_id, engine.generation, free, now,
+                                                             policy.WAKES_HELD):
                 self.submit(workflow_uuid, resumed=True)
         backlog = set()
         revisit = self._take_revisit() | self.backlog_queues
@@ -304,7 +279,7 @@ class Dispatcher(object):
                 break
             queue = engine.queues.get(name)
             want = min(free, waiting[name], engine.config.claim_batch)
-            claimed = self.store.claim_and_begin(
+            claimed = self.transitions.claim_and_begin(
                 name, engine.executor_id, engine.generation, want, now_ms(),
                 concurrency=queue.concurrency if queue else None,
                 worker_concurrency=queue.worker_concurrency if queue else None,
@@ -333,11 +308,4 @@ class Dispatcher(object):
         self.store.supersede_commands_of_finished_runs(now)
         for workflow_uuid in self.store.held_past_deadline(now):
             error = {"type": "WorkflowTimeout", "message": "the run passed its deadline while held", "traceback": ""}
-            w = RunWrite(workflow_uuid)
-            w.update([("status", CANCELLED), ("phase", PHASE_ABORTED), ("updated_at", now), ("completed_at", now),
-                      ("error", dumps(error))], "status = 'HELD'")
-            w.events.append(("status", dumps(CANCELLED), now))
-            w.events.append(("phase", dumps(PHASE_ABORTED), now))
-            w.add_log(status_log(CANCELLED, now, reason=error["message"]), now)
-            w.supersede = ("the run ended (%s)" % CANCELLED, now)
-            self.store.write(w)
+            self.transitions.expire_held(workflow_uuid, now, error)

@@ -1,11 +1,14 @@
 """The engine of one interpreter: store, registry, runner and dispatcher wired to a host, plus its lifecycle."""
 import threading
 
+from exchange.workflows.engine import defaults
 from exchange.workflows.engine.dispatcher import Dispatcher
+from exchange.workflows.engine.executions import Executions
 from exchange.workflows.engine.queues import QUEUES
 from exchange.workflows.engine.registry import REGISTRY
 from exchange.workflows.engine.runner import Runner
-from exchange.workflows.store.store import NOTIFY_CHANNEL, Store
+from exchange.workflows.store.store import Store
+from exchange.workflows.store.transitions import NOTIFY_CHANNEL
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps
@@ -19,9 +22,10 @@ STEP_START_LOG_AFTER_MS = 500
 class EngineConfig(object):
     """Settings of one gateway (executor). Defaults suit a single Ignition gateway."""
 
-    def __init__(self, executor_id=None, workers=8, tick_ms=1000, lease_ms=30000, max_recovery_attempts=10,
-                 claim_batch=64, allow_undeclared_queues=False, modules=None, listen=True, migrate=True,
-                 own_timer=True, shutdown_grace_s=10.0):
+    def __init__(self, executor_id=None, workers=defaults.WORKERS, tick_ms=defaults.TICK_MS,
+                 lease_ms=defaults.LEASE_MS, max_recovery_attempts=defaults.MAX_RECOVERY_ATTEMPTS, claim_batch=64,
+                 allow_undeclared_queues=False, modules=None, listen=True, migrate=True, own_timer=True,
+                 shutdown_grace_s=defaults.SHUTDOWN_GRACE_S):
         self.executor_id = executor_id
         self.workers = int(workers)
         self.tick_ms = int(tick_ms)
@@ -47,7 +51,7 @@ class Engine(object):
         self.executor_id = self.config.executor_id or "%s-%s" % (host.kind, host.hostname)
         self.generation = self.kernel.new_generation() if host.executes else self.kernel.generation()
         self.pool_size = 0
-        self.contexts = {}
+        self.executions = Executions()
         self._log = host.logger("engine")
         self.runner = Runner(self)
         self.dispatcher = Dispatcher(self)
@@ -139,7 +143,7 @@ class Engine(object):
         grace_s = self.config.shutdown_grace_s if grace_s is None else grace_s
         self.kernel.set_flag("stopping", True)
         self._listener_stop.set()
-        for ctx in list(self.contexts.values()):
+        for ctx in self.executions.all():
             ctx.wake.set()
         try:
             self.dispatcher.flush_memory_queue(now_ms())
@@ -197,7 +201,7 @@ class Engine(object):
         the kernel scheduler, so the console sees them well within a second.
         """
         now = now_ms()
-        for ctx in list(self.contexts.values()):
+        for ctx in self.executions.all():
             try:
                 ctx.flush_log(now, STEP_START_LOG_AFTER_MS)
             except WorkflowsError:
@@ -206,7 +210,7 @@ class Engine(object):
     def hint(self, workflow_uuid):
         """A command is waiting for this run: the next boundary reads it (and a waiting run wakes up)."""
         self.kernel.hints.add(workflow_uuid)
-        ctx = self.contexts.get(workflow_uuid)
+        ctx = self.executions.get(workflow_uuid)
         if ctx is not None:
             ctx.poke()
 

@@ -1,23 +1,19 @@
-"""Execute one run on a worker thread: begin, replay and run the workflow function, then record how it ended.
+"""Execute one run on a worker thread: begin, replay and run the workflow function, then decide how it ended.
 
-Every status write is guarded (`status = 'RUNNING' AND executor_id = me`) so that a terminal status is never
-overwritten and a run taken over by another executor is never written by this one.
+The writes are the store's transitions (begin, finish, park, hand_back), each fenced by this execution, so that a
+terminal status is never overwritten and a run taken over by another executor is never written by this one.
 """
 import sys
 
-from exchange.workflows.engine import boundary, context
+from exchange.workflows.engine import boundary, context, outage
 from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal)
 from exchange.workflows.engine.steps import StepDef, call_step
-from exchange.workflows.store.runwrite import Raw, RunWrite, status_log
-from exchange.workflows.store.store import BEGUN_COLUMNS
-from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PENDING, PHASE_ABORTED,
-                                               PHASE_COMPLETE, PHASE_HELD, PHASE_RUNNING, PHASE_STOPPED,
-                                               PHASE_STOPPING, RUNNING, STOPPED, SUCCESS)
+from exchange.workflows.store.records import command_entry
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PHASE_ABORTED, PHASE_COMPLETE,
+                                               PHASE_HELD, PHASE_STOPPED, PHASE_STOPPING, STOPPED, SUCCESS)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError, InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
-
-_BEGIN_RETURNING = list(BEGUN_COLUMNS[1:])  # the row a worker starts from, as claim_and_begin returns it
 
 
 class Runner(object):
@@ -38,7 +34,7 @@ class Runner(object):
             if ctx is None:
                 return
             queue_name = ctx.queue_name
-            engine.contexts[workflow_uuid] = ctx
+            engine.executions.started(ctx)
             context.activate(ctx)
             self._run(ctx)
         except (KeyboardInterrupt, HandBack, LostOwnership):
@@ -48,7 +44,7 @@ class Runner(object):
                                                             ["traceback"]))
         finally:
             context.deactivate()
-            engine.contexts.pop(workflow_uuid, None)
+            engine.executions.ended(workflow_uuid)
             engine.kernel.active.remove(workflow_uuid)
             engine.run_finished(queue_name)
 
@@ -84,33 +80,11 @@ class Runner(object):
 
     def _begin_write(self, workflow_uuid, generation, resumed):
         """PENDING -> RUNNING here (a run adopted, recovered or resumed); the row, or None if it is not ours."""
-        now = now_ms()
-        w = RunWrite(workflow_uuid)
-        sets = [("status", RUNNING), ("updated_at", now), ("generation", generation),
-                ("started_at", Raw("COALESCE(started_at, CAST(? AS BIGINT))", [now])),
-                ("run_count", Raw("run_count + 1")),
-                ("deadline_at", Raw("CASE WHEN timeout_ms IS NULL THEN NULL ELSE COALESCE(deadline_at, "
-                                    "CAST(? AS BIGINT) + timeout_ms) END", [now]))]
-        if not resumed:
-            sets.append(("phase", PHASE_RUNNING))
-            w.events.append(("phase", dumps(PHASE_RUNNING), now))
-        w.update(sets, "status = 'PENDING' AND executor_id = ?", [self.engine.executor_id], _BEGIN_RETURNING)
-        w.events.append(("status", dumps(RUNNING), now))
-        w.add_log(status_log(RUNNING, now, executor=self.engine.executor_id), now)
-        result = self._retrying(self.store.write, w)
-        return result.row if result.matched else None
+        return self._retrying(self.store.transitions.begin, workflow_uuid, self.engine.executor_id, generation,
+                              resumed, now_ms())
 
     def _retrying(self, fn, *args):
-        delay = 0.05
-        while True:
-            try:
-                return fn(*args)
-            except DatabaseError as exc:
-                if not exc.unavailable or self.engine.stopping():
-                    raise
-                self.engine.note_db_outage(exc)
-                self.engine.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        return outage.retrying(self.engine, fn, args)
 
     # -- the run ----------------------------------------------------------------------------------------------------
 
@@ -144,38 +118,42 @@ class Runner(object):
         else:
             self._finish(ctx, SUCCESS, PHASE_COMPLETE, output=output)
 
-    def _final_write(self, ctx, status, phase, sets=(), outcome=None, reason=None):
+    def _end(self, ctx, status, phase, reason, output=None, error=None):
+        """The run's end (SUCCESS, ERROR, CANCELLED, STOPPED), with what waits in memory."""
         now = now_ms()
-        w = RunWrite(ctx.workflow_uuid)
-        guard, params = ctx.guard()
-        w.update([("status", status), ("phase", phase), ("updated_at", now)] + list(sets) + _started_at(ctx),
-                 guard, params)
-        w.events.append(("status", dumps(status), now))
-        if ctx.phase != phase:
-            ctx.phase = phase
-            w.events.append(("phase", dumps(phase), now))
-        w.add_log(status_log(status, now, reason=reason), now)
-        if outcome is not None:
-            w.outcomes.append(outcome)
-        if status not in (HELD, PENDING, RUNNING):
-            w.supersede = ("the run ended (%s) before the command applied" % status, now)
+        previous, ctx.phase = ctx.phase, phase
+        first_start = _first_start(ctx)
+        transitions = self.store.transitions
+
+        def change(records):
+            return transitions.finish(ctx.workflow_uuid, ctx.fence, status, phase, now, reason, records, previous,
+                                      output=output, error=error, first_start=first_start)
+        self._commit(ctx, change, status)
+
+    def _commit(self, ctx, change, status):
         try:
-            result = ctx.write(w, same_as=lambda store: _status_is(store, ctx.workflow_uuid, status))
+            matched = ctx.commit(change, same_as=lambda: self.store.run_status(ctx.workflow_uuid) == status)
         except HandBack:
             return False
-        if not result.matched:
+        if not matched:
             self.log.warn("run %s: could not record %s (the run is no longer RUNNING on this executor)"
                           % (ctx.workflow_uuid, status))
-        return result.matched
+        return matched
 
     def _finish(self, ctx, status, phase, output=None, error=None):
-        now = now_ms()
-        sets = [("completed_at", now), ("output", output), ("error", dumps(error) if error else None)]
-        self._final_write(ctx, status, phase, sets, reason=error["type"] + ": " + error["message"] if error else None)
+        self._end(ctx, status, phase, error["type"] + ": " + error["message"] if error else None, output=output,
+                  error=error)
 
     def _park(self, ctx, signal):
         """HELD: leave the worker pool; a RESUME, STOP or cancel brings the run back."""
-        self._final_write(ctx, HELD, PHASE_HELD, [("executor_id", None)], reason=signal.reason)
+        now = now_ms()
+        previous, ctx.phase = ctx.phase, PHASE_HELD
+        first_start = _first_start(ctx)
+        transitions = self.store.transitions
+
+        def change(records):
+            return transitions.park(ctx.workflow_uuid, ctx.fence, now, signal.reason, records, previous, first_start)
+        self._commit(ctx, change, HELD)
 
     def _stop(self, ctx, signal):
         """STOPPING: run the workflow's on_stop cleanup as a step, then STOPPED."""
@@ -183,7 +161,7 @@ class Runner(object):
         now = now_ms()
         boundary.phase_change(ctx, PHASE_STOPPING, now)
         if command is not None:
-            ctx.carry.add_log(boundary.command_log(command, CMD_APPLIED, "stopping at a step boundary", now), now)
+            ctx.carry.log(command_entry(command, CMD_APPLIED, "stopping at a step boundary", now), now)
         boundary.flush_carry(ctx)
         error = None
         if ctx.definition is not None and ctx.definition.on_stop is not None:
@@ -201,13 +179,12 @@ class Runner(object):
                 pass
             except:  # noqa: E722
                 error = context.describe_error(sys.exc_info())
-        outcome = (command["id"], CMD_APPLIED, "stopped", now_ms()) if command else None
+        if command:
+            ctx.carry.outcome(command["id"], CMD_APPLIED, "stopped", now_ms())
         reason = "stopped by %s: %s" % (command["actor"], command["reason"]) if command else "stopped"
         if error:
             reason += " (on_stop failed: %s)" % error["message"]
-        self._final_write(ctx, STOPPED, PHASE_STOPPED,
-                          [("completed_at", now_ms()), ("error", dumps(error) if error else None)],
-                          outcome=outcome, reason=reason)
+        self._end(ctx, STOPPED, PHASE_STOPPED, reason, error=error)
 
     def _cancel(self, ctx, signal):
         command = signal.command
@@ -218,32 +195,25 @@ class Runner(object):
             error = {"type": "WorkflowCancelled", "message": "cancelled by %s: %s" % (
                 command["actor"] if command else "system", (command or {}).get("reason") or signal.reason or ""),
                 "traceback": ""}
-        outcome = (command["id"], CMD_APPLIED, "cancelled", now) if command else None
         if command:
-            ctx.carry.add_log(boundary.command_log(command, CMD_APPLIED, "cancelled at a step boundary", now), now)
-        self._final_write(ctx, CANCELLED, PHASE_ABORTED, [("completed_at", now), ("error", dumps(error))],
-                          outcome=outcome, reason=error["message"])
+            ctx.carry.outcome(command["id"], CMD_APPLIED, "cancelled", now)
+            ctx.carry.log(command_entry(command, CMD_APPLIED, "cancelled at a step boundary", now), now)
+        self._end(ctx, CANCELLED, PHASE_ABORTED, error["message"], error=error)
 
     def _hand_back(self, ctx, signal):
         """Between steps, give the run back as PENDING on this executor; it continues from its checkpoints."""
         now = now_ms()
-        w = RunWrite(ctx.workflow_uuid)
-        guard, params = ctx.guard()
-        w.update([("status", PENDING), ("updated_at", now)] + _started_at(ctx), guard, params)
-        w.add_log(status_log(PENDING, now, reason=signal.reason), now)
+        first_start = _first_start(ctx)
+        transitions = self.store.transitions
         try:
-            ctx.write_once(w)
+            ctx.commit_once(lambda records: transitions.hand_back(ctx.workflow_uuid, ctx.fence, now, signal.reason,
+                                                                  records, first_start))
         except:  # noqa: E722 - left RUNNING: adopted again as this executor's orphan
             pass
 
 
-def _started_at(ctx):
+def _first_start(ctx):
     """The start (and deadline) of a first execution begun by a claim, written with its first status change."""
     if ctx.started_at_correction is None:
-        return []
-    return [("started_at", ctx.started_at_correction), ("deadline_at", ctx.deadline_at)]
-
-
-def _status_is(store, workflow_uuid, status):
-    run = store.get_run(workflow_uuid)
-    return run is not None and run["status"] == status
+        return None
+    return ctx.started_at_correction, ctx.deadline_at

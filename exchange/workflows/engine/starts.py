@@ -1,9 +1,7 @@
 """Starting runs: validate a start request into a workflow_status row, then write it durably or in memory."""
 from exchange.workflows.engine.queues import DEFAULT_QUEUE, check_priority
 from exchange.workflows.engine.registry import WorkflowDef
-from exchange.workflows.store.runwrite import RunWrite, status_log
 from exchange.workflows.store.statuses import ENQUEUED
-from exchange.workflows.store.store import NOTIFY_CHANNEL
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -212,21 +210,14 @@ def start_payload(engine, queue_name):
 
 
 def insert(engine, row, retry_of=None, retry_from=None):
-    """Write a prepared row (with its ENQUEUED event and log entry, and a NOTIFY) in one round trip."""
+    """Write a prepared row (with its ENQUEUED event and log entry, and a NOTIFY) in one round trip; returns
+    ('inserted' | 'exists' | 'duplicate', run id)."""
     if retry_of is not None:
         row = dict(row)
         row["retry_of"] = retry_of
         row["retry_from"] = retry_from
-    now = row["created_at"]
-    for _ in range(3):
-        w = RunWrite(row["workflow_uuid"])
-        w.insert_row = row
-        w.events.append(("status", dumps(ENQUEUED), now))
-        w.add_log(status_log(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
-        if engine.store.dialect.supports_notify and not (engine.host.executes and not engine.peers):
-            # other gateways are woken at once; a gateway alone on its database has woken its own dispatcher
-            w.notify = (NOTIFY_CHANNEL, start_payload(engine, row["queue_name"]))
-        outcome, existing = engine.store.insert_run(w)
-        if outcome != "retry":
-            return outcome, existing
-    return "duplicate", None
+    notify = None
+    if engine.store.dialect.supports_notify and not (engine.host.executes and not engine.peers):
+        # other gateways are woken at once; a gateway alone on its database has woken its own dispatcher
+        notify = start_payload(engine, row["queue_name"])
+    return engine.store.transitions.enqueue(row, notify)

@@ -3,6 +3,7 @@ import sys
 
 from exchange.workflows.engine import context
 from exchange.workflows.engine.signals import CancelSignal, EngineSignal, HandBack, StopSignal
+from exchange.workflows.store.records import Records, step_retrying_entry
 from exchange.workflows.store.statuses import STEP_CANCELLED, STEP_ERROR, STEP_SUCCESS
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import InvalidArgument
@@ -39,7 +40,6 @@ def call_step(step, args, kwargs):
     return _execute(ctx, step, fid, args, kwargs)
 
 
-
 def _execute(ctx, step, fid, args, kwargs):
     started = now_ms()
     ctx.step_started = [fid, step.name, started, False]  # one reference: the log flusher reads it under ctx.lock
@@ -66,7 +66,9 @@ def _execute(ctx, step, fid, args, kwargs):
                 raise HandBack("worker thread interrupted by the shutdown")
             error = context.describe_error(sys.exc_info())
             if attempts < step.max_attempts:
-                ctx.write(_retry_log(ctx, step, fid, attempts, error, delay))
+                now = now_ms()
+                ctx.attach(Records().log(step_retrying_entry(step.name, fid, now, attempts, error["type"] + ": " +
+                                                             error["message"], delay), now))
                 ctx.wait(delay)
                 delay *= step.backoff_rate
                 continue
@@ -82,15 +84,6 @@ def _execute(ctx, step, fid, args, kwargs):
             raise
         _record(ctx, step, fid, STEP_SUCCESS, dumps(output), None, attempts, started)
         return output
-
-
-def _retry_log(ctx, step, fid, attempts, error, delay):
-    from exchange.workflows.store.runwrite import RunWrite
-
-    now = now_ms()
-    entry = {"kind": "step", "event": "retrying", "step": step.name, "functionId": fid, "at": now, "attempt": attempts,
-             "error": error["type"] + ": " + error["message"], "delaySeconds": delay}
-    return RunWrite(ctx.workflow_uuid).add_log(dumps(entry), now)
 
 
 def _record(ctx, step, fid, status, output_json, error, attempts, started):

@@ -13,14 +13,12 @@ calls only write rows, and a gateway executes them.
 import socket
 import sys
 
+from exchange.workflows.engine import defaults
 from exchange.workflows.util.errors import InvalidArgument, NotConfigured
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 KERNEL_KEY = "exchange.workflows.kernel/%s"
 CONFIG_KEY = "ignition.config"
-DEFAULT_WORKERS = 8
-DEFAULT_LEASE_SECONDS = 30
-DEFAULT_MAX_RECOVERY_ATTEMPTS = 10
 SCOPE_GATEWAY = "gateway"
 SCOPE_DESIGNER = "designer"
 SCOPE_CLIENT = "client"
@@ -160,10 +158,10 @@ def _checked_config(database, modules, executor_id, workers, lease_seconds, max_
     return {"database": (database or "").strip() or None,
             "modules": [m.strip() for m in (modules or [])],
             "executorId": executor_id.strip() if executor_id else None,
-            "workers": positive("workers", workers, DEFAULT_WORKERS),
-            "leaseSeconds": positive("leaseSeconds", lease_seconds, DEFAULT_LEASE_SECONDS),
+            "workers": positive("workers", workers, defaults.WORKERS),
+            "leaseSeconds": positive("leaseSeconds", lease_seconds, defaults.LEASE_MS // 1000),
             "maxRecoveryAttempts": positive("maxRecoveryAttempts", max_recovery_attempts,
-                                            DEFAULT_MAX_RECOVERY_ATTEMPTS),
+                                            defaults.MAX_RECOVERY_ATTEMPTS),
             "allowUndeclaredQueues": bool(allow_undeclared_queues)}
 
 
@@ -187,9 +185,9 @@ def _engine_config(system, config, executes):
     from exchange.workflows.engine.engine import EngineConfig
 
     executor_id = config.get("executorId") or "ignition-%s-%s" % (socket.gethostname(), project_name(system))
-    return EngineConfig(executor_id=executor_id, workers=config.get("workers") or DEFAULT_WORKERS,
-                        lease_ms=int(config.get("leaseSeconds") or DEFAULT_LEASE_SECONDS) * 1000,
-                        max_recovery_attempts=config.get("maxRecoveryAttempts") or DEFAULT_MAX_RECOVERY_ATTEMPTS,
+    return EngineConfig(executor_id=executor_id, workers=config.get("workers") or defaults.WORKERS,
+                        lease_ms=int(config.get("leaseSeconds") or defaults.LEASE_MS // 1000) * 1000,
+                        max_recovery_attempts=config.get("maxRecoveryAttempts") or defaults.MAX_RECOVERY_ATTEMPTS,
                         allow_undeclared_queues=bool(config.get("allowUndeclaredQueues")),
                         modules=config.get("modules") or [],
                         listen=False,  # system.db has no LISTEN: the timer tick polls for commands instead

@@ -4,22 +4,12 @@ A RunWrite names a primary change (a status UPDATE with a guard, or a checkpoint
 must exist if and only if that change happened: event values and their history, `log` stream entries, command
 outcomes. PostgreSQL runs it as a single statement of data-modifying CTEs; SQLite, which has no DML in CTEs and
 no network round trip, runs the same pieces as one transaction. This is how a step costs one statement.
+
+Private to the store: transitions.py builds every RunWrite from plain values.
 """
+from exchange.workflows.store.records import LOG_KEY
 from exchange.workflows.store.statuses import CMD_PENDING, CMD_SUPERSEDED
-from exchange.workflows.util.jsoncodec import dumps, quote
-
-LOG_KEY = "log"
-
-
-def status_log(status, at, **extra):
-    """The `log` entry of a status change: {"kind":"status","status":...,"at":..., extra...}.
-
-    Formatted directly (one is written with every status change); extra values go through the encoder. The engine
-    and the store's batch of in-memory starts both write it (PostgreSQL builds the same shape in SQL)."""
-    text = '{"kind":"status","status":%s,"at":%d' % (quote(status), at)
-    if extra:
-        text += "".join([",%s:%s" % (quote(key), dumps(extra[key])) for key in sorted(extra)])
-    return text + "}"
+from exchange.workflows.util.jsoncodec import quote
 
 
 class Raw(object):

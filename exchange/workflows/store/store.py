@@ -1,17 +1,14 @@
-"""The only place with SQL for the engine: one method per operation, `?` placeholders, dialect where they differ.
+"""The engine's database: one method per operation, `?` placeholders, the dialect where PostgreSQL and SQLite differ.
 
-Reads for the console live in `views.py`; the guarded multi-record write is composed in `runwrite.py`.
+Every change of a run's state is in `transitions.py` (reached as `store.transitions`), the reads for the console
+in `views.py`; this module has the schema, the reads the engine needs, executors, commands, messages, definitions,
+settings and retention.
 """
-from exchange.workflows.store import migrations, runwrite
+from exchange.workflows.store import migrations
 from exchange.workflows.store.dialect import for_name
-from exchange.workflows.store.runwrite import LOG_KEY, status_log
-from exchange.workflows.store.statuses import (CMD_PENDING, DEDUP_ACTIVE, EXECUTING, PARTITION_HOLDING,
-                                               RUNNING, TERMINAL, sql_list)
-from exchange.workflows.util.clock import now_ms
+from exchange.workflows.store.statuses import CMD_PENDING, DEDUP_ACTIVE, EXECUTING, TERMINAL, sql_list
+from exchange.workflows.store.transitions import NOTIFY_CHANNEL, RunTransitions
 from exchange.workflows.util.errors import DatabaseError
-from exchange.workflows.util.jsoncodec import quote
-
-NOTIFY_CHANNEL = "exchange_workflows"
 
 RUN_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                "deduplication_id", "inputs", "output", "error", "executor_id", "generation", "application_version",
@@ -24,15 +21,7 @@ CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output"
 COMMAND_COLUMNS = ("id", "workflow_uuid", "cmd", "topic", "payload", "actor", "actor_roles", "reason", "state",
                    "outcome_reason", "received_at", "decided_at")
 
-# what claim_and_begin returns for each run it began (the worker's starting point)
-BEGUN_COLUMNS = ("workflow_uuid", "name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of",
-                 "phase", "queue_name", "timeout_ms")
-_CLAIM_AND_BEGIN = ("SELECT * FROM workflows.claim_and_begin(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
-                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), "
-                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))")
-
 _EXECUTING = sql_list(EXECUTING)
-_PARTITION_HOLDING = sql_list(PARTITION_HOLDING)
 _DEDUP_ACTIVE = sql_list(DEDUP_ACTIVE)
 _TERMINAL = sql_list(TERMINAL)
 _RUN_SELECT = ", ".join(RUN_COLUMNS)
@@ -42,51 +31,15 @@ def _marks(n):
     return ", ".join(["?"] * n)
 
 
-# A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records, as
-# Store.insert_packed_runs writes them; the log entry has the shape of runwrite.status_log.
-_PACKED_COLUMNS = (("workflow_uuid", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("phase", "TEXT"),
-                   ("queue_name", "TEXT"), ("partition_key", "TEXT"), ("priority", "INTEGER"),
-                   ("deduplication_id", "TEXT"), ("inputs", "JSON"), ("application_version", "TEXT"),
-                   ("created_by", "TEXT"), ("created_at", "BIGINT"), ("updated_at", "BIGINT"), ("timeout_ms", "BIGINT"))
-_PACKED_NAMES = ", ".join([c for c, _ in _PACKED_COLUMNS])
-_INSERT_PACKED_PG = (
-    "WITH p AS (INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_to_recordset(CAST(? AS json)) AS r(%s) "
-    "ON CONFLICT DO NOTHING RETURNING workflow_uuid, queue_name, to_json(status)::text AS status, created_by), "
-    "ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
-    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
-    "eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
-    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
-    "lg AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
-    "SELECT workflow_uuid, 'log', 0, '{\"kind\":\"status\",\"status\":' || status || ',\"at\":' || "
-    "CAST(CAST(? AS BIGINT) AS TEXT) || ',\"by\":' || COALESCE(to_json(created_by)::text, 'null') || "
-    "',\"queue\":' || to_json(queue_name)::text || '}', CAST(? AS BIGINT) FROM p) "
-    "SELECT workflow_uuid, queue_name FROM p" % (
-        _PACKED_NAMES, ", ".join(["CAST(r.inputs AS TEXT)" if c == "inputs" else "r." + c for c, _ in _PACKED_COLUMNS]),
-        ", ".join(["%s %s" % column for column in _PACKED_COLUMNS])))
-_INSERT_PACKED_SQLITE = (
-    "INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_each(?) AS j WHERE 1 ON CONFLICT DO NOTHING "
-    "RETURNING workflow_uuid, queue_name, status, created_by" % (
-        _PACKED_NAMES, ", ".join(["json_extract(j.value, '$.%s')" % c for c, _ in _PACKED_COLUMNS])))
-
-
-# A queue's claimable runs in claim order, read from ws_claim_order (migration 4) without a sort; the claim function
-# of PostgreSQL (migrations._CLAIM_SELECTION) asks the same.
-CLAIM_CANDIDATES = (
-    "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
-    "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
-    "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
-    "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
-
-_RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
-                "output, error, attempts, started_at, completed_at) %s ON CONFLICT DO NOTHING"
-                % runwrite.fenced_checkpoint("?, ?, 'step', ?, ?, ?, ?, ?, ?"))
-
-
 class Store(object):
     def __init__(self, db):
         self.db = db
         self.dialect = for_name(db.dialect)
-        self._write = runwrite.run_postgres if self.dialect.supports_cte_dml else runwrite.run_sqlite
+        self.transitions = RunTransitions(self)
+
+    def transaction(self):
+        """A block of calls in one transaction (nested blocks join the outer one)."""
+        return self.db.transaction()
 
     # -- schema -------------------------------------------------------------------------------------------------
 
@@ -124,48 +77,12 @@ class Store(object):
         if sql:
             self.db.query(sql, (name,))
 
-    # -- the guarded write ----------------------------------------------------------------------------------------
-
-    def write(self, w):
-        """Run a RunWrite; stream entries that lost an offset race (PostgreSQL) are appended again one by one."""
-        result = self._write(self.db, w)
-        if result.matched and w.streams and result.log_written < len(w.streams):
-            for key, value, ts in w.streams:
-                if not self.db.query("SELECT 1 FROM workflows.streams WHERE workflow_uuid = ? AND key = ? AND "
-                                     "created_at = ? AND value = ?", (w.workflow_uuid, key, ts, value)):
-                    self.append_stream(w.workflow_uuid, key, value, ts)
-        return result
-
-    def record_step(self, workflow_uuid, function_id, name, status, output, error, attempts, started_at,
-                    completed_at, run_count):
-        """The hot path: one step's checkpoint, one INSERT.
-
-        Fenced by `run_count` (the execution's token, raised by every begin): an execution the run was taken from
-        (its gateway paused past the lease, or replaced) records nothing. Returns False when the position was
-        recorded by someone else or the execution is no longer the run's; True when this write (or an earlier
-        attempt of it whose answer was lost) recorded it.
-        """
-        inserted = self.db.execute(_RECORD_STEP, (function_id, name, status, output, error, attempts, started_at,
-                                                  completed_at, workflow_uuid, run_count))
-        if inserted == 1:
-            return True
-        mine = self.get_checkpoint(workflow_uuid, function_id)
-        return mine is not None and mine["function_name"] == name and mine["started_at"] == started_at and \
-            mine["completed_at"] == completed_at
-
     def notify(self, payload):
         sql = self.dialect.notify_sql()
         if sql:
             self.db.query(sql, (NOTIFY_CHANNEL, payload))
 
     # -- runs -----------------------------------------------------------------------------------------------------
-
-    def insert_run(self, w):
-        """Insert a new run (w.insert_row); returns ('inserted'|'exists'|'duplicate', workflow_uuid)."""
-        row = w.insert_row
-        if self._write(self.db, w).matched:
-            return "inserted", row["workflow_uuid"]
-        return self.why_not_inserted(row)
 
     def why_not_inserted(self, row):
         """Why the run of `row` was not inserted: ('exists' | 'duplicate' | 'retry', the run in the way)."""
@@ -181,32 +98,6 @@ class Store(object):
                 return "duplicate", found[0][0]
         # the conflicting run finished between the insert and this look: try once more
         return "retry", None
-
-    def insert_packed_runs(self, texts, now):
-        """Insert runs from the in-memory queue, with their creation records (status event and its history, the
-        first log entry) stamped `now`, in one transaction; returns [(workflow_uuid, queue_name)] of the runs
-        inserted (a run whose id or active deduplicationId exists already is skipped).
-
-        `texts` are JSON objects of workflow_status columns (starts.pack), sent as one JSON array that the
-        database expands into rows: a batch of 500 binds five values, where a value per column per row cost the
-        flushing thread more than the callers spent accepting them."""
-        if not texts:
-            return []
-        batch = "[" + ",".join(texts) + "]"
-        if self.dialect.supports_cte_dml:
-            rows = self.db.query(_INSERT_PACKED_PG, (batch, now, now, now, now))
-            return [(r[0], r[1]) for r in rows]
-        with self.db.transaction():
-            rows = self.db.query(_INSERT_PACKED_SQLITE, (batch,))
-            ev = "INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?)"
-            hist = ("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
-                    "VALUES (?, ?, ?, ?)")
-            log = 'INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) VALUES (?, ?, 0, ?, ?)'
-            statuses = [(r[0], "status", quote(r[2]), now) for r in rows]
-            self.db.execute_many(ev, statuses)
-            self.db.execute_many(hist, statuses)
-            self.db.execute_many(log, [(r[0], LOG_KEY, status_log(r[2], now, by=r[3], queue=r[1]), now) for r in rows])
-        return [(r[0], r[1]) for r in rows]
 
     def get_run(self, workflow_uuid):
         rows = self.db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid = ?" % _RUN_SELECT,
@@ -246,6 +137,14 @@ class Store(object):
                 return int(rows[0][0])
         raise DatabaseError("could not append to stream %r of %s: offset contention" % (key, workflow_uuid))
 
+    def stream_entry_exists(self, workflow_uuid, key, value, ts):
+        return bool(self.db.query("SELECT 1 FROM workflows.streams WHERE workflow_uuid = ? AND key = ? AND "
+                                  "created_at = ? AND value = ?", (workflow_uuid, key, ts, value)))
+
+    def run_status(self, workflow_uuid):
+        rows = self.db.query("SELECT status FROM workflows.workflow_status WHERE workflow_uuid = ?", (workflow_uuid,))
+        return rows[0][0] if rows else None
+
     def read_stream(self, workflow_uuid, key, after_offset=-1, limit=1000):
         rows = self.db.query('SELECT "offset", value, created_at FROM workflows.streams WHERE workflow_uuid = ? '
                              'AND key = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
@@ -265,121 +164,10 @@ class Store(object):
                              "GROUP BY queue_name")
         return dict([(r[0], int(r[1])) for r in rows])
 
-    def claim_and_begin(self, queue_name, executor_id, generation, limit, now, concurrency=None,
-                        worker_concurrency=None, rate_limit=None, rate_period_ms=None, window=None):
-        """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order, and begin
-        them: RUNNING here, with their status and phase events and log entry, in one round trip.
-
-        Honors the queue's global concurrency, this executor's worker concurrency, the rate limit and one executing
-        or held run per partition key. Claimers of one queue are serialised, so claims never exceed capacity.
-        Returns one dict per run (BEGUN_COLUMNS), for the worker that executes it.
-        """
-        if limit <= 0:
-            return []
-        window = window or max(4 * limit, 32)
-        if self.dialect.supports_cte_dml:
-            rows = self.db.query(_CLAIM_AND_BEGIN, (queue_name, executor_id, generation, limit, now, concurrency,
-                                                    worker_concurrency, rate_limit, rate_period_ms, window))
-            return [dict(zip(BEGUN_COLUMNS, r)) for r in rows]
-        with self.db.transaction():
-            now = max(now, now_ms())  # the time the runs begin: after waiting for the write lock, not before
-            if concurrency is not None or worker_concurrency is not None:
-                row = self.db.query(
-                    "SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = ? THEN 1 ELSE 0 END), 0) FROM "
-                    "workflows.workflow_status WHERE queue_name = ? AND status IN %s" % _EXECUTING,
-                    (executor_id, queue_name))[0]
-                if concurrency is not None:
-                    limit = min(limit, concurrency - int(row[0]))
-                if worker_concurrency is not None:
-                    limit = min(limit, worker_concurrency - int(row[1]))
-            if rate_limit is not None and limit > 0:
-                started = self.db.query("SELECT count(*) FROM workflows.workflow_status WHERE queue_name = ? AND "
-                                        "claimed_at >= ?", (queue_name, now - rate_period_ms))[0][0]
-                limit = min(limit, rate_limit - int(started))
-            if limit <= 0:
-                return []
-            candidates = self.db.query(CLAIM_CANDIDATES, (queue_name, window))
-            chosen = []
-            partitions = set()
-            for wid, partition in candidates:
-                if partition is not None:
-                    if partition in partitions:
-                        continue
-                    partitions.add(partition)
-                chosen.append(wid)
-                if len(chosen) >= limit:
-                    break
-            if not chosen:
-                return []
-            rows = self.db.query(
-                "UPDATE workflows.workflow_status SET status = 'RUNNING', phase = 'RUNNING', executor_id = ?, "
-                "generation = ?, claimed_at = ?, updated_at = ?, started_at = COALESCE(started_at, ?), "
-                "run_count = run_count + 1, deadline_at = CASE WHEN timeout_ms IS NULL THEN NULL ELSE "
-                "COALESCE(deadline_at, ? + timeout_ms) END WHERE workflow_uuid IN (%s) AND status = 'ENQUEUED' "
-                "RETURNING %s" % (_marks(len(chosen)), ", ".join(BEGUN_COLUMNS)),
-                [executor_id, generation, now, now, now, now] + chosen)
-            begun = dict([(r[0], dict(zip(BEGUN_COLUMNS, r))) for r in rows])
-            self._begin_records([wid for wid in chosen if wid in begun], executor_id, now)
-        return [begun[wid] for wid in chosen if wid in begun]
-
-    def _begin_records(self, wids, executor_id, now):
-        """SQLite: the events and log entry of runs that began (PostgreSQL writes them inside claim_and_begin)."""
-        if not wids:
-            return
-        from exchange.workflows.util.jsoncodec import dumps
-
-        running = dumps(RUNNING)
-        self.db.execute_many("INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES "
-                             "(?, ?, ?, ?) ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = excluded.value, "
-                             "updated_at = excluded.updated_at",
-                             [(w, k, running, now) for w in wids for k in ("phase", "status")])
-        self.db.execute_many("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
-                             "VALUES (?, ?, ?, ?)", [(w, k, running, now) for w in wids for k in ("phase", "status")])
-        entry = dumps({"kind": "status", "status": RUNNING, "at": now, "executor": executor_id})
-        self.db.execute_many('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) SELECT '
-                             '?, ?, COALESCE((SELECT MAX("offset") FROM workflows.streams WHERE workflow_uuid = ? AND '
-                             'key = ?), -1) + 1, ?, ?', [(w, LOG_KEY, w, LOG_KEY, entry, now) for w in wids])
-
-    def claim_held_with_commands(self, executor_id, generation, limit, now, commands):
-        """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...)."""
-        if limit <= 0:
-            return []
-        found = self.db.query(
-            "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
-            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD' "
-            "LIMIT ?" % _marks(len(commands)), list(commands) + [limit])
-        if not found:
-            return []
-        wids = [r[0] for r in found]
-        rows = self.db.query(
-            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
-            "updated_at = ? WHERE workflow_uuid IN (%s) AND status = 'HELD' RETURNING workflow_uuid" % _marks(len(wids)),
-            [executor_id, generation, now, now] + wids)
-        return [r[0] for r in rows]
-
     def executing_on(self, executor_id):
         """(workflow_uuid, status) of every PENDING or RUNNING run assigned to this executor."""
         return self.db.query("SELECT workflow_uuid, status FROM workflows.workflow_status WHERE executor_id = ? AND "
                              "status IN %s" % _EXECUTING, (executor_id,))
-
-    def adopt(self, workflow_uuid, executor_id, generation, from_executor, now, recovery):
-        """Take over a PENDING/RUNNING run from `from_executor` (itself after a restart, or a dead gateway).
-
-        `recovery` counts the attempt. Returns (recovery_attempts, name), or None when someone else got there first.
-        """
-        rows = self.db.query(
-            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
-            "updated_at = ?, recovery_attempts = recovery_attempts + ? WHERE workflow_uuid = ? AND executor_id = ? AND "
-            "status IN %s RETURNING recovery_attempts, name" % _EXECUTING,
-            (executor_id, generation, now, now, 1 if recovery else 0, workflow_uuid, from_executor))
-        return (int(rows[0][0]), rows[0][1]) if rows else None
-
-    def release_claim(self, workflow_uuid, executor_id, now, back_to="ENQUEUED"):
-        """Undo a claim that could not be started: back to ENQUEUED (or HELD) with the claim fields cleared."""
-        return self.db.execute("UPDATE workflows.workflow_status SET status = ?, executor_id = NULL, "
-                               "generation = NULL, claimed_at = NULL, updated_at = ? WHERE workflow_uuid = ? AND "
-                               "executor_id = ? AND status = 'PENDING'",
-                               (back_to, now, workflow_uuid, executor_id))
 
     def executing_per_queue(self, executor_id):
         """{queue: number of PENDING/RUNNING runs on this executor} (for per-gateway limits)."""

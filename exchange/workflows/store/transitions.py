@@ -1,0 +1,520 @@
+"""Every change of a run's state: one function per named transition, with the records that go with it.
+
+The engine decides what happens to a run; these functions write it. Each one changes the run's row under a guard
+built from the TRANSITIONS table (the statuses it may start from, and whose write it is), and writes in the same
+round trip what must exist if and only if the change happened: the status and phase events with their history,
+the run's `log` entries, and the outcomes of the commands the change decides or supersedes. Callers pass plain
+values (a Fence, statuses, an error dict, a Records bundle); no SQL leaves this module.
+
+A step's checkpoint and the other operations an execution records (recvCommand, sleep, setEvent outside a step)
+are written here too, fenced the same way, so everything an execution writes comes through one module.
+"""
+from exchange.workflows.store import runwrite
+from exchange.workflows.store.records import LOG_KEY, Records, command_entry, status_entry
+from exchange.workflows.store.runwrite import Raw, RunWrite
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ENQUEUED, ERROR, EXECUTING, HELD,
+                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, PARTITION_HOLDING, PENDING,
+                                               PHASE_ABORTED, PHASE_HELD, PHASE_IDLE, PHASE_RUNNING, PHASE_STOPPED,
+                                               RUNNING, STOPPED, SUCCESS, sql_list)
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.jsoncodec import dumps, quote
+
+NOTIFY_CHANNEL = "exchange_workflows"
+
+
+class Fence(object):
+    """Which execution a write comes from: its executor and the run_count it began with (the fencing token every
+    begin raises). A write fenced by an execution the run has moved on from changes nothing."""
+
+    __slots__ = ("executor_id", "run_count")
+
+    def __init__(self, executor_id, run_count):
+        self.executor_id = executor_id
+        self.run_count = int(run_count)
+
+
+class Transition(object):
+    """One row of the transition table: from which statuses, to which, whose write it is, what goes with it."""
+
+    __slots__ = ("name", "sources", "targets", "owner", "records")
+
+    def __init__(self, name, sources, targets, owner, records):
+        self.name = name
+        self.sources = sources
+        self.targets = targets
+        self.owner = owner
+        self.records = records
+
+
+# whose write a transition is (the guard beyond the source statuses)
+BY_EXECUTION = "this execution (executor and run_count)"
+BY_EXECUTOR = "this executor"
+FROM_EXECUTOR = "the executor it is taken from"
+ANYONE = "any gateway or client"
+
+TRANSITIONS = (
+    Transition("enqueue", (), (ENQUEUED,), ANYONE,
+               "status event; log: status with by, queue (unless the id exists or the deduplicationId is active)"),
+    Transition("claim_and_begin", (ENQUEUED,), (RUNNING,), ANYONE,
+               "status and phase events; log: status with executor (within the queue's limits and partitions)"),
+    Transition("release_begun", (RUNNING,), (ENQUEUED,), BY_EXECUTION,
+               "status event; log: status with reason (a claim no worker could take)"),
+    Transition("adopt", (PENDING, RUNNING), (PENDING,), FROM_EXECUTOR,
+               "none; counts a recovery attempt when it was RUNNING"),
+    Transition("claim_held", (HELD,), (PENDING,), ANYONE,
+               "none (a RESUME or STOP waits for it)"),
+    Transition("release_claim", (PENDING,), (ENQUEUED, HELD), BY_EXECUTOR,
+               "none (a claim no worker could take)"),
+    Transition("begin", (PENDING,), (RUNNING,), BY_EXECUTOR,
+               "status event (and phase, unless resuming); log: status with executor"),
+    Transition("change_phase", (RUNNING,), (RUNNING,), BY_EXECUTION,
+               "phase events and log entries, command outcomes"),
+    Transition("park", (RUNNING,), (HELD,), BY_EXECUTION,
+               "status and phase events; log: status with reason; command outcomes"),
+    Transition("hand_back", (RUNNING,), (PENDING,), BY_EXECUTION,
+               "log: status with reason"),
+    Transition("finish", (RUNNING,), (SUCCESS, ERROR, CANCELLED, STOPPED), BY_EXECUTION,
+               "status and phase events; log: status with reason; command outcomes; other pending commands "
+               "superseded"),
+    Transition("give_up", (PENDING,), (MAX_RECOVERY_ATTEMPTS_EXCEEDED,), BY_EXECUTOR,
+               "status and phase events; log: status with reason; pending commands superseded"),
+    Transition("expire_held", (HELD,), (CANCELLED,), ANYONE,
+               "status and phase events; log: status with reason; pending commands superseded"),
+    Transition("end_at_once", (ENQUEUED, HELD), (STOPPED, CANCELLED), ANYONE,
+               "phase and status events; log: command, phase, status; pending commands superseded"),
+)
+_BY_NAME = dict([(t.name, t) for t in TRANSITIONS])
+
+
+def _sources_sql(name):
+    sources = _BY_NAME[name].sources
+    if len(sources) == 1:
+        return "status = '%s'" % sources[0]
+    return "status IN %s" % sql_list(sources)
+
+
+def _guard(name):
+    """The guard of a transition's UPDATE, and how many parameters its owner check takes (0, 1 or 2)."""
+    owner = _BY_NAME[name].owner
+    sources = _sources_sql(name)
+    if owner == BY_EXECUTION:
+        return sources + " AND executor_id = ? AND run_count = ?"
+    if owner in (BY_EXECUTOR, FROM_EXECUTOR):
+        return sources + " AND executor_id = ?"
+    return sources
+
+
+_GUARDS = dict([(t.name, _guard(t.name)) for t in TRANSITIONS])
+
+
+def _fenced(fence):
+    return [fence.executor_id, fence.run_count]
+
+
+_EXECUTING = sql_list(EXECUTING)
+_PARTITION_HOLDING = sql_list(PARTITION_HOLDING)
+
+
+def _marks(n):
+    return ", ".join(["?"] * n)
+
+
+# what claim_and_begin and begin return for each run they began (the worker's starting point)
+BEGUN_COLUMNS = ("workflow_uuid", "name", "inputs", "deadline_at", "run_count", "recovery_attempts", "retry_of",
+                 "phase", "queue_name", "timeout_ms")
+_BEGIN_RETURNING = list(BEGUN_COLUMNS[1:])
+_CLAIM_AND_BEGIN = ("SELECT * FROM workflows.claim_and_begin(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), "
+                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))")
+
+# A queue's claimable runs in claim order, read from ws_claim_order (migration 4) without a sort; the claim function
+# of PostgreSQL (migrations._CLAIM_SELECTION) asks the same.
+CLAIM_CANDIDATES = (
+    "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
+    "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
+    "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
+    "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
+
+# A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records. The
+# PostgreSQL statement builds the log entry of records.status_entry(ENQUEUED, at, by=..., queue=...) in SQL.
+_PACKED_COLUMNS = (("workflow_uuid", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("phase", "TEXT"),
+                   ("queue_name", "TEXT"), ("partition_key", "TEXT"), ("priority", "INTEGER"),
+                   ("deduplication_id", "TEXT"), ("inputs", "JSON"), ("application_version", "TEXT"),
+                   ("created_by", "TEXT"), ("created_at", "BIGINT"), ("updated_at", "BIGINT"), ("timeout_ms", "BIGINT"))
+_PACKED_NAMES = ", ".join([c for c, _ in _PACKED_COLUMNS])
+_ENQUEUE_PACKED_PG = (
+    "WITH p AS (INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_to_recordset(CAST(? AS json)) AS r(%s) "
+    "ON CONFLICT DO NOTHING RETURNING workflow_uuid, queue_name, to_json(status)::text AS status, created_by), "
+    "ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) "
+    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
+    "eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+    "SELECT workflow_uuid, 'status', status, CAST(? AS BIGINT) FROM p), "
+    "lg AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) "
+    "SELECT workflow_uuid, 'log', 0, '{\"kind\":\"status\",\"status\":' || status || ',\"at\":' || "
+    "CAST(CAST(? AS BIGINT) AS TEXT) || ',\"by\":' || COALESCE(to_json(created_by)::text, 'null') || "
+    "',\"queue\":' || to_json(queue_name)::text || '}', CAST(? AS BIGINT) FROM p) "
+    "SELECT workflow_uuid, queue_name FROM p" % (
+        _PACKED_NAMES, ", ".join(["CAST(r.inputs AS TEXT)" if c == "inputs" else "r." + c for c, _ in _PACKED_COLUMNS]),
+        ", ".join(["%s %s" % column for column in _PACKED_COLUMNS])))
+_ENQUEUE_PACKED_SQLITE = (
+    "INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_each(?) AS j WHERE 1 ON CONFLICT DO NOTHING "
+    "RETURNING workflow_uuid, queue_name, status, created_by" % (
+        _PACKED_NAMES, ", ".join(["json_extract(j.value, '$.%s')" % c for c, _ in _PACKED_COLUMNS])))
+
+_RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
+                "output, error, attempts, started_at, completed_at) %s ON CONFLICT DO NOTHING"
+                % runwrite.fenced_checkpoint("?, ?, 'step', ?, ?, ?, ?, ?, ?"))
+
+_EVENT_UPSERT = ("INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = excluded.value, "
+                 "updated_at = excluded.updated_at")
+_EVENT_HISTORY = ("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
+                  "VALUES (?, ?, ?, ?)")
+
+_ENDED = "the run ended (%s)"
+_ENDED_FIRST = "the run ended (%s) before the command applied"
+
+
+def _with(w, records):
+    """Put a Records bundle in front of what the write adds itself."""
+    if records is not None:
+        w.events[0:0] = records.events
+        w.streams[0:0] = records.streams
+        w.outcomes.extend(records.outcomes)
+    return w
+
+
+def _status_change(w, status, at, reason, phase=None, previous_phase=None):
+    """The status event, the phase event when the phase changes, and the status `log` entry."""
+    w.events.append(("status", quote(status), at))
+    if phase is not None and phase != previous_phase:
+        w.events.append(("phase", quote(phase), at))
+    w.add_log(status_entry(status, at, reason=reason), at)
+
+
+def _first_start(first_start):
+    """A first execution begun by a claim keeps the worker's time of pick-up as its start (and deadline)."""
+    if first_start is None:
+        return []
+    started_at, deadline_at = first_start
+    return [("started_at", started_at), ("deadline_at", deadline_at)]
+
+
+class RunTransitions(object):
+    """The transitions of TRANSITIONS on one store's database."""
+
+    def __init__(self, store):
+        self._store = store
+        self._db = store.db
+        self._dialect = store.dialect
+        self._run = runwrite.run_postgres if self._dialect.supports_cte_dml else runwrite.run_sqlite
+
+    def _commit(self, w):
+        """Run a RunWrite; stream entries that lost an offset race (PostgreSQL) are appended again one by one."""
+        result = self._run(self._db, w)
+        if result.matched and w.streams and result.log_written < len(w.streams):
+            for key, value, ts in w.streams:
+                if not self._store.stream_entry_exists(w.workflow_uuid, key, value, ts):
+                    self._store.append_stream(w.workflow_uuid, key, value, ts)
+        return result
+
+    # -- new runs -----------------------------------------------------------------------------------------------------
+
+    def enqueue(self, row, notify_payload=None):
+        """A new run, ENQUEUED, from a workflow_status row; returns ('inserted' | 'exists' | 'duplicate', run id).
+
+        'exists': a run with this id exists (starts are idempotent by id); 'duplicate': an active run of the queue
+        has the row's deduplicationId (its id is returned). `notify_payload` is sent to NOTIFY_CHANNEL with the
+        insert (PostgreSQL)."""
+        now = row["created_at"]
+        for _ in range(3):
+            w = RunWrite(row["workflow_uuid"])
+            w.insert_row = row
+            w.events.append(("status", quote(ENQUEUED), now))
+            w.add_log(status_entry(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
+            if notify_payload is not None:
+                w.notify = (NOTIFY_CHANNEL, notify_payload)
+            if self._commit(w).matched:
+                return "inserted", row["workflow_uuid"]
+            outcome, existing = self._store.why_not_inserted(row)
+            if outcome != "retry":  # else the conflicting run ended between the insert and the look: again
+                return outcome, existing
+        return "duplicate", None
+
+    def enqueue_packed(self, texts, now):
+        """New runs from the in-memory queue with their creation records, stamped `now`, in one statement
+        (PostgreSQL) or transaction (SQLite); returns [(run id, queue)] of those inserted (a run whose id or active
+        deduplicationId exists already is skipped).
+
+        `texts` are JSON objects of workflow_status columns (starts.pack), sent as one JSON array that the
+        database expands into rows: a batch of 500 binds five values."""
+        if not texts:
+            return []
+        batch = "[" + ",".join(texts) + "]"
+        if self._dialect.supports_cte_dml:
+            rows = self._db.query(_ENQUEUE_PACKED_PG, (batch, now, now, now, now))
+            return [(r[0], r[1]) for r in rows]
+        with self._db.transaction():
+            rows = self._db.query(_ENQUEUE_PACKED_SQLITE, (batch,))
+            statuses = [(r[0], "status", quote(r[2]), now) for r in rows]
+            self._db.execute_many(_EVENT_UPSERT, statuses)
+            self._db.execute_many(_EVENT_HISTORY, statuses)
+            self._db.execute_many('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) '
+                                  'VALUES (?, ?, 0, ?, ?)',
+                                  [(r[0], LOG_KEY, status_entry(r[2], now, by=r[3], queue=r[1]), now) for r in rows])
+        return [(r[0], r[1]) for r in rows]
+
+    # -- claims ---------------------------------------------------------------------------------------------------
+
+    def claim_and_begin(self, queue_name, executor_id, generation, limit, now, concurrency=None,
+                        worker_concurrency=None, rate_limit=None, rate_period_ms=None, window=None):
+        """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order, and begin
+        them: RUNNING here, with their status and phase events and log entry, in one round trip.
+
+        Honors the queue's global concurrency, this executor's worker concurrency, the rate limit and one executing
+        or held run per partition key. Claimers of one queue are serialised, so claims never exceed capacity.
+        Returns one dict per run (BEGUN_COLUMNS), for the worker that executes it.
+        """
+        if limit <= 0:
+            return []
+        window = window or max(4 * limit, 32)
+        db = self._db
+        if self._dialect.supports_cte_dml:
+            rows = db.query(_CLAIM_AND_BEGIN, (queue_name, executor_id, generation, limit, now, concurrency,
+                                               worker_concurrency, rate_limit, rate_period_ms, window))
+            return [dict(zip(BEGUN_COLUMNS, r)) for r in rows]
+        with db.transaction():
+            now = max(now, now_ms())  # the time the runs begin: after waiting for the write lock, not before
+            if concurrency is not None or worker_concurrency is not None:
+                row = db.query(
+                    "SELECT count(*), COALESCE(SUM(CASE WHEN executor_id = ? THEN 1 ELSE 0 END), 0) FROM "
+                    "workflows.workflow_status WHERE queue_name = ? AND status IN %s" % _EXECUTING,
+                    (executor_id, queue_name))[0]
+                if concurrency is not None:
+                    limit = min(limit, concurrency - int(row[0]))
+                if worker_concurrency is not None:
+                    limit = min(limit, worker_concurrency - int(row[1]))
+            if rate_limit is not None and limit > 0:
+                started = db.query("SELECT count(*) FROM workflows.workflow_status WHERE queue_name = ? AND "
+                                   "claimed_at >= ?", (queue_name, now - rate_period_ms))[0][0]
+                limit = min(limit, rate_limit - int(started))
+            if limit <= 0:
+                return []
+            candidates = db.query(CLAIM_CANDIDATES, (queue_name, window))
+            chosen = []
+            partitions = set()
+            for wid, partition in candidates:
+                if partition is not None:
+                    if partition in partitions:
+                        continue
+                    partitions.add(partition)
+                chosen.append(wid)
+                if len(chosen) >= limit:
+                    break
+            if not chosen:
+                return []
+            rows = db.query(
+                "UPDATE workflows.workflow_status SET status = 'RUNNING', phase = 'RUNNING', executor_id = ?, "
+                "generation = ?, claimed_at = ?, updated_at = ?, started_at = COALESCE(started_at, ?), "
+                "run_count = run_count + 1, deadline_at = CASE WHEN timeout_ms IS NULL THEN NULL ELSE "
+                "COALESCE(deadline_at, ? + timeout_ms) END WHERE workflow_uuid IN (%s) AND status = 'ENQUEUED' "
+                "RETURNING %s" % (_marks(len(chosen)), ", ".join(BEGUN_COLUMNS)),
+                [executor_id, generation, now, now, now, now] + chosen)
+            begun = dict([(r[0], dict(zip(BEGUN_COLUMNS, r))) for r in rows])
+            self._begin_records([wid for wid in chosen if wid in begun], executor_id, now)
+        return [begun[wid] for wid in chosen if wid in begun]
+
+    def _begin_records(self, wids, executor_id, now):
+        """SQLite: the events and log entry of runs a claim began (PostgreSQL's claim_and_begin writes them)."""
+        if not wids:
+            return
+        running = quote(RUNNING)
+        self._db.execute_many(_EVENT_UPSERT, [(w, k, running, now) for w in wids for k in ("phase", "status")])
+        self._db.execute_many(_EVENT_HISTORY, [(w, k, running, now) for w in wids for k in ("phase", "status")])
+        entry = status_entry(RUNNING, now, executor=executor_id)
+        self._db.execute_many('INSERT INTO workflows.streams (workflow_uuid, key, "offset", value, created_at) SELECT '
+                              '?, ?, COALESCE((SELECT MAX("offset") FROM workflows.streams WHERE workflow_uuid = ? AND '
+                              'key = ?), -1) + 1, ?, ?', [(w, LOG_KEY, w, LOG_KEY, entry, now) for w in wids])
+
+    def release_begun(self, begun, executor_id, now, reason):
+        """Undo claim_and_begin for a run no worker took: ENQUEUED again, as it was before the claim."""
+        unless_ran_before = "CASE WHEN run_count = 1 THEN %s ELSE %s END"  # what the claim set on a first run
+        w = RunWrite(begun["workflow_uuid"])
+        w.update([("status", ENQUEUED), ("phase", Raw(unless_ran_before % ("'%s'" % PHASE_IDLE, "phase"))),
+                  ("executor_id", None), ("generation", None), ("claimed_at", None), ("updated_at", now),
+                  ("started_at", Raw(unless_ran_before % ("NULL", "started_at"))),
+                  ("deadline_at", Raw(unless_ran_before % ("NULL", "deadline_at"))),
+                  ("run_count", Raw("run_count - 1"))],
+                 _GUARDS["release_begun"], [executor_id, begun["run_count"]])
+        w.events.append(("status", quote(ENQUEUED), now))
+        w.add_log(status_entry(ENQUEUED, now, reason=reason), now)
+        return self._commit(w).matched
+
+    def adopt(self, workflow_uuid, executor_id, generation, from_executor, now, recovery):
+        """Take over a PENDING/RUNNING run from `from_executor` (itself after a restart, or a dead gateway).
+
+        `recovery` counts the attempt. Returns (recovery_attempts, name), or None when someone else got there first.
+        """
+        rows = self._db.query(
+            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
+            "updated_at = ?, recovery_attempts = recovery_attempts + ? WHERE workflow_uuid = ? AND %s "
+            "RETURNING recovery_attempts, name" % _GUARDS["adopt"],
+            (executor_id, generation, now, now, 1 if recovery else 0, workflow_uuid, from_executor))
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
+    def claim_held(self, executor_id, generation, limit, now, commands):
+        """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...)."""
+        if limit <= 0:
+            return []
+        found = self._db.query(
+            "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
+            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD' "
+            "LIMIT ?" % _marks(len(commands)), list(commands) + [limit])
+        if not found:
+            return []
+        wids = [r[0] for r in found]
+        rows = self._db.query(
+            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
+            "updated_at = ? WHERE workflow_uuid IN (%s) AND %s RETURNING workflow_uuid"
+            % (_marks(len(wids)), _GUARDS["claim_held"]), [executor_id, generation, now, now] + wids)
+        return [r[0] for r in rows]
+
+    def release_claim(self, workflow_uuid, executor_id, now, back_to=ENQUEUED):
+        """Undo a claim that could not be started: back to ENQUEUED (or HELD) with the claim fields cleared."""
+        if back_to not in _BY_NAME["release_claim"].targets:
+            raise ValueError(back_to)
+        return self._db.execute("UPDATE workflows.workflow_status SET status = ?, executor_id = NULL, "
+                                "generation = NULL, claimed_at = NULL, updated_at = ? WHERE workflow_uuid = ? AND %s"
+                                % _GUARDS["release_claim"], (back_to, now, workflow_uuid, executor_id))
+
+    # -- an execution ---------------------------------------------------------------------------------------------
+
+    def begin(self, workflow_uuid, executor_id, generation, resumed, now):
+        """PENDING -> RUNNING on this executor (a run adopted, recovered or resumed): the row to start from
+        (BEGUN_COLUMNS without the id), or None when the run is not this executor's to begin."""
+        w = RunWrite(workflow_uuid)
+        sets = [("status", RUNNING), ("updated_at", now), ("generation", generation),
+                ("started_at", Raw("COALESCE(started_at, CAST(? AS BIGINT))", [now])),
+                ("run_count", Raw("run_count + 1")),
+                ("deadline_at", Raw("CASE WHEN timeout_ms IS NULL THEN NULL ELSE COALESCE(deadline_at, "
+                                    "CAST(? AS BIGINT) + timeout_ms) END", [now]))]
+        if not resumed:  # a resumed run keeps its phase (HELD) until the boundary applies the RESUME
+            sets.append(("phase", PHASE_RUNNING))
+            w.events.append(("phase", quote(PHASE_RUNNING), now))
+        w.update(sets, _GUARDS["begin"], [executor_id], _BEGIN_RETURNING)
+        w.events.append(("status", quote(RUNNING), now))
+        w.add_log(status_entry(RUNNING, now, executor=executor_id), now)
+        result = self._commit(w)
+        return result.row if result.matched else None
+
+    def change_phase(self, workflow_uuid, fence, phase, now, records):
+        """The ISA-88 phase of a RUNNING run (HOLDING, RESUMING, STOPPING, ...); `records` carries the phase events
+        and command outcomes that go with it. False when the execution is no longer the run's."""
+        w = RunWrite(workflow_uuid)
+        w.update([("phase", phase), ("updated_at", now)], _GUARDS["change_phase"], _fenced(fence))
+        return self._commit(_with(w, records)).matched
+
+    def attach(self, workflow_uuid, records):
+        """Records with no change of the run's row (log entries of steps, command outcomes, events and stream
+        values written inside a step)."""
+        if records is None or records.empty():
+            return True
+        return self._commit(_with(RunWrite(workflow_uuid), records)).matched
+
+    def record_step(self, workflow_uuid, function_id, name, status, output, error, attempts, started_at,
+                    completed_at, run_count):
+        """The hot path: one step's checkpoint, one INSERT (its log entries wait in memory for the next write).
+
+        Fenced by `run_count`: an execution the run was taken from (its gateway paused past the lease, or replaced)
+        records nothing. Returns False when the position was recorded by someone else or the execution is no
+        longer the run's; True when this write (or an earlier attempt of it whose answer was lost) recorded it.
+        """
+        inserted = self._db.execute(_RECORD_STEP, (function_id, name, status, output, error, attempts, started_at,
+                                                   completed_at, workflow_uuid, run_count))
+        if inserted == 1:
+            return True
+        mine = self._store.get_checkpoint(workflow_uuid, function_id)
+        return mine is not None and mine["function_name"] == name and mine["started_at"] == started_at and \
+            mine["completed_at"] == completed_at
+
+    def record_operation(self, workflow_uuid, fence, function_id, name, kind, status, output, error, attempts,
+                         started_at, completed_at, records=None):
+        """An operation's checkpoint (recvCommand, sleep, send, setEvent outside a step, ...) with the records it
+        wrote, in one round trip; False when the position was recorded by someone else or the execution is no
+        longer the run's."""
+        w = RunWrite(workflow_uuid)
+        w.checkpoint = {"workflow_uuid": workflow_uuid, "function_id": function_id, "function_name": name,
+                        "kind": kind, "status": status, "output": output, "error": error, "attempts": attempts,
+                        "started_at": started_at, "completed_at": completed_at}
+        w.fence = fence.run_count
+        return self._commit(_with(w, records)).matched
+
+    def park(self, workflow_uuid, fence, now, reason, records, previous_phase, first_start=None):
+        """RUNNING -> HELD: the run leaves its worker and executor; a RESUME, STOP or cancel brings it back."""
+        w = RunWrite(workflow_uuid)
+        w.update([("status", HELD), ("phase", PHASE_HELD), ("updated_at", now), ("executor_id", None)]
+                 + _first_start(first_start), _GUARDS["park"], _fenced(fence))
+        _with(w, records)
+        _status_change(w, HELD, now, reason, PHASE_HELD, previous_phase)
+        return self._commit(w).matched
+
+    def hand_back(self, workflow_uuid, fence, now, reason, records, first_start=None):
+        """RUNNING -> PENDING on this executor, between steps (a script reload, a shutdown): whoever executes the
+        run next continues it from its checkpoints."""
+        w = RunWrite(workflow_uuid)
+        w.update([("status", PENDING), ("updated_at", now)] + _first_start(first_start), _GUARDS["hand_back"],
+                 _fenced(fence))
+        _with(w, records)
+        w.add_log(status_entry(PENDING, now, reason=reason), now)
+        return self._commit(w).matched
+
+    def finish(self, workflow_uuid, fence, status, phase, now, reason, records, previous_phase, output=None,
+               error=None, first_start=None):
+        """RUNNING -> SUCCESS, ERROR, CANCELLED or STOPPED: the run's end, with its output (JSON text) or error
+        (a dict: type, message, traceback). Commands still pending are superseded."""
+        if status not in _BY_NAME["finish"].targets:
+            raise ValueError(status)
+        w = RunWrite(workflow_uuid)
+        w.update([("status", status), ("phase", phase), ("updated_at", now), ("completed_at", now),
+                  ("output", output), ("error", dumps(error) if error else None)] + _first_start(first_start),
+                 _GUARDS["finish"], _fenced(fence))
+        _with(w, records)
+        _status_change(w, status, now, reason, phase, previous_phase)
+        w.supersede = (_ENDED_FIRST % status, now)
+        return self._commit(w).matched
+
+    # -- runs no execution holds ------------------------------------------------------------------------------------
+
+    def give_up(self, workflow_uuid, executor_id, now, error):
+        """PENDING -> MAX_RECOVERY_ATTEMPTS_EXCEEDED: an adopted run that keeps crashing its gateway is not
+        executed again; its queue slot and partition are freed."""
+        return self._end_unheld(workflow_uuid, "give_up", [executor_id], MAX_RECOVERY_ATTEMPTS_EXCEEDED, now, error)
+
+    def expire_held(self, workflow_uuid, now, error):
+        """HELD -> CANCELLED: a held run that passed its deadline."""
+        return self._end_unheld(workflow_uuid, "expire_held", [], CANCELLED, now, error)
+
+    def _end_unheld(self, workflow_uuid, name, guard_params, status, now, error):
+        w = RunWrite(workflow_uuid)
+        w.update([("status", status), ("phase", PHASE_ABORTED), ("updated_at", now), ("completed_at", now),
+                  ("error", dumps(error))], _GUARDS[name], guard_params)
+        _status_change(w, status, now, error["message"], PHASE_ABORTED)
+        w.supersede = (_ENDED % status, now)
+        return self._commit(w).matched
+
+    def end_at_once(self, workflow_uuid, judged_status, status, now, command, why, error=None):
+        """ENQUEUED or HELD -> STOPPED or CANCELLED when the command arrives (no execution holds the run), inside
+        the transaction that records the command; `command` is its row (id, cmd, actor, reason)."""
+        if judged_status not in _BY_NAME["end_at_once"].sources or status not in _BY_NAME["end_at_once"].targets:
+            raise ValueError("%s -> %s" % (judged_status, status))
+        phase = PHASE_STOPPED if status == STOPPED else PHASE_ABORTED
+        w = RunWrite(workflow_uuid)
+        w.update([("status", status), ("phase", phase), ("completed_at", now), ("error", dumps(error) if error else None),
+                  ("updated_at", now)], "status = ?", [judged_status])
+        records = Records().log(command_entry(command, CMD_APPLIED, why, now), now).phase_changed(phase, now)
+        _with(w, records)
+        w.events.append(("status", quote(status), now))
+        w.add_log(status_entry(status, now, reason=why), now)
+        w.supersede = (_ENDED % status, now)
+        return self._commit(w).matched
+
