@@ -1,4 +1,4 @@
-"""Operator commands at step boundaries (issue 3), on PostgreSQL and SQLite."""
+"""Operator commands at step boundaries, on PostgreSQL and SQLite."""
 import threading
 import time
 

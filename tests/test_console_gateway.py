@@ -1,7 +1,7 @@
 """The operator console served by the real product: `./gateway run` (Jython, com.sun.net.httpserver) on PostgreSQL,
 driven over HTTP and from headless Debian chromium (Playwright, executable /usr/bin/chromium).
 
-The browser walk is Path A of the operations example. Screenshots go to a temporary folder, or to the folder named
+The browser walk is an operator's path from the start page to a stopped run. Screenshots go to a temporary folder, or to the folder named
 by WORKFLOWS_SCREENSHOTS (the ones in docs/screenshots were taken with WORKFLOWS_SCREENSHOTS=docs/screenshots).
 """
 import json

@@ -1,4 +1,4 @@
-"""Page behaviour in headless chromium beyond Path A: the error panel and Retry, typed parameter fields, paging,
+"""Page behaviour in headless chromium beyond the operator's path of test_console_gateway.py: the error panel and Retry, typed parameter fields, paging,
 a failed step on the timeline, a JSON parameter. Served by the CPython adapter over a CPython engine on PostgreSQL
 (the same handler and static files `./gateway run` serves; test_console_gateway.py covers the Jython host).
 """

@@ -1,4 +1,4 @@
-"""The durable engine as users rely on it (issue 2), on PostgreSQL and SQLite."""
+"""The durable engine as users rely on it, on PostgreSQL and SQLite."""
 import time
 
 import pytest

@@ -1,4 +1,4 @@
-"""./gateway export: the Ignition project zip (issue 6) has the 8.3 resource layout, compiles under Jython 2.7
+"""./gateway export: the Ignition project zip has the 8.3 resource layout, compiles under Jython 2.7
 and passes iglint without errors; the 8.1 zip carries the same library."""
 import json
 import os

@@ -1,4 +1,4 @@
-"""A PostgreSQL outage under several gateways (issue 4): the server is stopped and started again mid-batch.
+"""A PostgreSQL outage under several gateways: the server is stopped and started again mid-batch.
 
 The shared server on 127.0.0.1:5432 serves other sessions, so these tests run their own private PostgreSQL 15
 instance (multi.private_pg) and restart that one.

@@ -1,4 +1,4 @@
-"""Queues across several gateways (issue 4): real `./gateway run` processes on one PostgreSQL database.
+"""Queues across several gateways: real `./gateway run` processes on one PostgreSQL database.
 
 Each test launches Jython gateways (multi.cluster), starts runs from this process as a client scope would, and
 checks what the gateways did through the database and through the side channel each step writes (multi.flows).

@@ -1,4 +1,4 @@
-"""Recovery across gateways (issue 4): kill -9, clean stops, restarts, runs that keep crashing their gateway.
+"""Recovery across gateways: kill -9, clean stops, restarts, runs that keep crashing their gateway.
 
 What a checkpoint means is checked against the side channel: every execution of a numbered step (m.steps) leaves
 a token, the checkpoint keeps the token of the execution it recorded, so "no step whose checkpoint was written is
@@ -254,35 +254,32 @@ def test_runs_handed_over_by_clean_stops_are_not_counted_as_recovery_attempts(cl
     assert _check_no_recorded_step_ran_again(cluster, [wid], 30) == {}
 
 
-def test_a_second_process_started_with_the_same_executor_id_takes_it_over_and_the_first_stops(cluster):
-    """A mistake an operator can make (two gateways given one id) must not run anything twice."""
+def test_a_second_process_started_with_a_live_gateways_executor_id_refuses_to_start_and_the_first_goes_on(cluster):
+    """A mistake an operator can make (two gateways given one id): the second says so and exits, nothing moves."""
     first = cluster.launch(["shared"], lease_ms=120000)[0]
     wids = [cluster.start("m.gated", queueName="m.free", params={"gate": "twin", "after": 2}) for _ in range(3)]
     cluster.wait(lambda: len(cluster.side("gate")) == 3, 120, "3 runs to wait at their gate")
 
     second = cluster.gateway("shared", lease_ms=120000).spawn()
-    cluster.wait_ready([second], 180)
-    cluster.wait(lambda: len(cluster.side("gate")) == 6, 120, "the new process to take the runs over")
+    assert second.wait_exit(120) == 2, second.log_tail()
+    refusal = [line for line in second.log_tail(200).splitlines() if "in use" in line]
+    assert len(refusal) == 1 and "shared" in refusal[0] and "--executor-id" in refusal[0], second.log_tail()
+    assert "Traceback" not in second.log_tail(200)
     cluster.open_gate("twin")
     runs = cluster.wait_finished(wids, timeout=120)
     later = [cluster.start("m.quick", queueName="m.free") for _ in range(4)]
     cluster.wait_finished(later, timeout=120)
 
-    assert first.alive() and second.alive()
-    assert "stops dispatching" in first.log_tail(200)
-    assert all((r["status"], r["run_count"]) == ("SUCCESS", 2) for r in runs.values())
+    assert first.alive()
+    assert "stops dispatching" not in first.log_tail(200)
+    assert all((r["status"], r["run_count"], r["executor_id"]) == ("SUCCESS", 1, "shared") for r in runs.values())
     executions = _executions(cluster)
-    second_pid = second.proc.pid
     for wid in wids:
-        assert [e["pid"] for e in executions[(wid, 0)]] == [first.proc.pid]  # recorded before the take-over
-        for index in (1, 2):  # after the gate: only the process that holds the id now
-            assert [e["pid"] for e in executions[(wid, index)]] == [second_pid]
-    assert all([e["pid"] for e in executions[(wid, 0)]] == [second_pid] for wid in later)
-    checkpoints = cluster.checkpoints(wids)
-    for wid in wids:  # m.gated records: numbered 0, the gate, numbered 1, numbered 2
-        assert [c[1] for c in checkpoints[wid]] == ["s", "gate", "s", "s"]
-        tokens = [json.loads(c[3])["token"] for c in checkpoints[wid] if c[1] == "s"]
-        assert tokens == [executions[(wid, index)][0]["token"] for index in range(3)]
+        for index in range(3):
+            assert [e["pid"] for e in executions[(wid, index)]] == [first.proc.pid]
+    assert all([e["pid"] for e in executions[(wid, 0)]] == [first.proc.pid] for wid in later)
+    instance = cluster.query("SELECT state FROM workflows.executors WHERE executor_id = 'shared'")
+    assert instance == [("running",)]
 
 
 def test_a_gateway_paused_between_steps_past_its_lease_starts_no_step_of_the_runs_taken_from_it(cluster):

@@ -2,10 +2,13 @@
 import threading
 import time
 
+import pytest
+
 import workflows_for_tests as wft
 from conftest import wait_for, wait_status
 from exchange.workflows.api import service
 from exchange.workflows.engine.dispatcher import outage_backoff_ms
+from exchange.workflows.util.errors import ExecutorIdInUse
 
 
 def executed(wid, name):
@@ -35,22 +38,54 @@ def test_a_run_taken_over_after_the_lease_is_fenced_from_its_old_executor(make_e
     assert not slow.kernel.active.contains(wid)
 
 
-def test_a_gateway_restarted_under_the_same_id_takes_its_runs_back_at_once(make_engine):
-    first = make_engine(executor_id="gw", tick_ms=60000, lease_ms=120000)
+def crash(engine):
+    """What kill -9 leaves of a gateway: its heartbeat stops; the executions inside steps carry on unrecorded."""
+    engine.kernel._loop.cancel()
+    engine.kernel._loop = None
+
+
+def test_a_gateway_restarted_under_the_same_id_after_a_crash_takes_its_runs_back_at_once(make_engine):
+    first = make_engine(executor_id="gw", tick_ms=100, lease_ms=120000)
     gate = "restart-%f" % time.time()
     wft.GATES[gate] = threading.Event()
     wid = service.start(workflowName="t.gated", inputs={"resolved": {"gate": gate, "after": 1}})["data"]["workflowId"]
-    first.dispatch()
     wait_for(lambda: executed(wid, "gate") == 1, message="the first process to be inside the gated step")
+    crash(first)
+    began = time.time()
     second = make_engine(executor_id="gw", lease_ms=120000)  # same id, new process (kernel): a restart
+    assert time.time() - began < 5  # two heartbeat intervals of the crashed one, not the lease
     wait_for(lambda: executed(wid, "gate") == 2, timeout=10, message="the restart to adopt its run before the lease")
     wft.GATES[gate].set()
     run = wait_status(wid, timeout=20)
     assert run["status"] == "SUCCESS" and run["runCount"] == 2
-    first.dispatch()  # the displaced process notices at its next heartbeat and stops dispatching
+    first.dispatch()  # the crashed process, were it to tick again, notices at its heartbeat and stops dispatching
     assert first.usurped() and not second.usurped()
     executors = dict((e["executorId"], e) for e in service_executors(second))
     assert executors["gw"]["instance"] == second.kernel.instance
+
+
+def test_a_gateway_started_under_the_id_of_a_live_gateway_refuses_and_the_live_one_goes_on(make_engine):
+    first = make_engine(executor_id="twin", tick_ms=100)
+    wid = service.start(workflowName="t.slow", inputs={"resolved": {"steps": 10, "delay": 0.05}})["data"]["workflowId"]
+    began = time.time()
+    with pytest.raises(ExecutorIdInUse) as refused:
+        make_engine(executor_id="twin")
+    assert time.time() - began < 5
+    assert "twin" in str(refused.value) and "--executor-id" in str(refused.value)
+    run = wait_status(wid, timeout=20)
+    assert run["status"] == "SUCCESS" and run["runCount"] == 1 and run["executorId"] == "twin"
+    assert not first.usurped()
+    executors = dict((e["executorId"], e) for e in service_executors(first))
+    assert executors["twin"]["instance"] == first.kernel.instance and executors["twin"]["state"] == "running"
+
+
+def test_a_gateway_that_stopped_cleanly_gives_its_id_to_the_next_process_at_once(make_engine):
+    first = make_engine(executor_id="gw-clean", tick_ms=5000)
+    first.stop(grace_s=1.0)
+    began = time.time()
+    second = make_engine(executor_id="gw-clean", tick_ms=5000)
+    assert time.time() - began < 2  # no watch: a stopped holder is gone
+    assert not second.usurped()
 
 
 def service_executors(engine):

@@ -2,7 +2,7 @@
 
 Answers are the facade's envelope {"ok", "code", "message", "data", "meta"}; the HTTP status follows the code
 (see STATUS_BY_CODE). Commands and starts carry the signed-in user as the actor, so the engine records who did
-it and applies the command role table itself. the README (Operator console, API) lists every route.
+it and applies the command role table itself. docs/console.md (API) lists every route.
 """
 import re
 
@@ -270,7 +270,7 @@ def command_policy(call):
 def bad_run_id(call):
     """Any /api/runs/<x>/... that no route above took: a malformed id is a 400, anything else an unknown route."""
     if ids.is_uuid(call.groups[0]):
-        return failure("ROUTE_NOT_FOUND", "no API route %s %s (see the README, Operator console, API)"
+        return failure("ROUTE_NOT_FOUND", "no API route %s %s (see docs/console.md, API)"
                        % (call.request.method, call.request.path))
     return failure("INVALID_ARGUMENT", "\"%s\" is not a run id (runs are named by UUID)" % call.groups[0],
                    {"field": "workflowId"})

@@ -152,7 +152,7 @@ class Console(object):
             return api_answer(envelope(True, "OK", "signed in as %s" % caller.name, self._session_data(caller)))
         fn, groups = api.match(request.method, path)
         if fn is None:
-            return api_answer(envelope(False, "ROUTE_NOT_FOUND", "no API route %s %s (see the README, Operator console, API)"
+            return api_answer(envelope(False, "ROUTE_NOT_FOUND", "no API route %s %s (see docs/console.md, API)"
                                        % (request.method, path)))
         if fn == "METHOD_NOT_ALLOWED":
             return self._method_not_allowed(groups)

@@ -1,6 +1,6 @@
 """exchange.workflows.api.admin: schema, gateway lifecycle, maintenance, retention, registry.
 
-Every function returns the envelope of DESIGN.md. startGateway / stopGateway are what the Ignition gateway
+Every function returns the envelope of util/envelope.py. startGateway / stopGateway are what the Ignition gateway
 startup and shutdown event scripts call; the standalone gateway does the same through its launcher.
 """
 from exchange.workflows.api import shapes
@@ -37,7 +37,7 @@ def schemaVersion():
 @guarded
 def startGateway(database=None, modules=None, executorId=None, workers=None, leaseSeconds=None,
                  maxRecoveryAttempts=None, allowUndeclaredQueues=None):
-    """Ignition gateway startup event: configure this project's engine and start executing (see README)."""
+    """Ignition gateway startup event: configure this project's engine and start executing (docs/ignition.md)."""
     from exchange.workflows.host import ignition
 
     if not ignition.available():

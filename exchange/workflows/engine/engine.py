@@ -10,13 +10,15 @@ from exchange.workflows.engine.runner import Runner
 from exchange.workflows.store.store import Store
 from exchange.workflows.store.transitions import NOTIFY_CHANNEL
 from exchange.workflows.util.clock import now_ms
-from exchange.workflows.util.errors import WorkflowsError
+from exchange.workflows.util.errors import ExecutorIdInUse, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps
 
 
 LOG_FLUSH_MS = 250
 PEER_PAYLOAD = "peer@"  # NOTIFY of a gateway that starts: "peer@<kernel instance>"
 STEP_START_LOG_AFTER_MS = 500
+ID_WATCH_INTERVALS = 2  # heartbeat intervals of the holder to watch before judging its id free
+ID_WATCH_MARGIN_MS = 500
 
 
 class EngineConfig(object):
@@ -83,6 +85,7 @@ class Engine(object):
         self.prepare()
         if not self.host.executes:
             return self
+        self.check_executor_id()
         self.kernel.set_flag("stopping", False)
         if self.generation > 1:
             self.kernel.retire_threads()  # the previous generation's threads finish and end; this one gets new ones
@@ -101,18 +104,43 @@ class Engine(object):
         self.dispatch()
         return self
 
+    def check_executor_id(self):
+        """Refuse to start under an id a live gateway holds: ExecutorIdInUse.
+
+        A holder that stopped cleanly, or whose heartbeat is older than the lease, is gone. One that heartbeat
+        within the lease is either alive or crashed a moment ago (a restart after kill -9 or a power loss): watch
+        its heartbeat for two of its intervals; if it advances the id is in use, otherwise the id is taken over at
+        once (and with it, on the first tick, the runs the crashed process left)."""
+        holder = self.store.executor_holder(self.executor_id)
+        if not self._may_be_live(holder, now_ms()):
+            return
+        interval = holder["heartbeat_ms"] or defaults.TICK_MS
+        watch_until = now_ms() + min(self.config.lease_ms, ID_WATCH_INTERVALS * interval + ID_WATCH_MARGIN_MS)
+        while now_ms() < watch_until:
+            self.host.sleep(min(0.25, max(0.0, (watch_until - now_ms()) / 1000.0)))
+            seen = self.store.executor_holder(self.executor_id)
+            if seen is None or seen["state"] == "stopped":
+                return
+            if seen["instance"] != holder["instance"] or seen["heartbeat_at"] > holder["heartbeat_at"]:
+                raise ExecutorIdInUse(
+                    "executor id %s is in use by a live gateway on %s (heartbeat %d ms ago): give this gateway its "
+                    "own id (./gateway run --executor-id ID; in Ignition: startGateway(executorId=...))"
+                    % (self.executor_id, seen["host"], max(0, now_ms() - seen["heartbeat_at"])),
+                    data={"executorId": self.executor_id, "host": seen["host"]})
+        self._log.info("executor id %s: the heartbeat of its previous process (on %s) has stopped: taking the id "
+                       "over" % (self.executor_id, holder["host"]))
+
+    def _may_be_live(self, holder, now):
+        return (holder is not None and holder["instance"] != self.kernel.instance and holder["state"] != "stopped"
+                and holder["heartbeat_at"] >= now - self.config.lease_ms)
+
     def register(self):
         """Take this executor id (a restart takes it back at once and adopts its own runs on the first tick)."""
         self.kernel.set_flag("usurped", False)
         now = now_ms()
-        displaced = self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname,
-                                                 self.host.kind, self.generation, self.pool_size, now,
-                                                 self.config.lease_ms)
+        self.store.register_executor(self.executor_id, self.kernel.instance, self.host.hostname, self.host.kind,
+                                     self.generation, self.pool_size, self.config.tick_ms, now)
         self.last_heartbeat_ms = now
-        if displaced:
-            self._log.warn("executor id %s was heartbeating from another process (%s) within the lease: taking it "
-                           "over (a restart after a crash). If two gateways share this id, give each its own "
-                           "(--executor-id)." % (self.executor_id, displaced))
 
     def lost_executor_id(self):
         """The heartbeat found another process registered under our id: stop claiming and adopting; our running

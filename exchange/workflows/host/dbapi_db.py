@@ -7,6 +7,7 @@ import contextlib
 import os
 import threading
 
+from exchange.workflows.host.database import Database
 from exchange.workflows.util.errors import DatabaseError
 
 
@@ -60,7 +61,7 @@ class _ThreadConnections(object):
                 pass
 
 
-class _Base(object):
+class _Base(Database):
     dialect = None
 
     def __init__(self):
@@ -177,8 +178,10 @@ class PostgresDatabase(_Base):
             sqlstate=state,
         )
 
+    def can_listen(self):
+        return True
+
     def listen(self, channel, on_payload, stop_event, timeout_s=1.0):
-        """Block on LISTEN until stop_event is set, calling on_payload(text) for each NOTIFY."""
         while not stop_event.is_set():
             try:
                 conn = self._psycopg.connect(self._url.libpq_url(), autocommit=True, connect_timeout=5)
@@ -237,6 +240,3 @@ class SqliteDatabase(_Base):
             unavailable="locked" in text or "unable to open" in text,
             conflict=isinstance(exc, self._sqlite3.IntegrityError) and "UNIQUE" in text,
         )
-
-    def listen(self, channel, on_payload, stop_event, timeout_s=1.0):
-        raise NotImplementedError("SQLite has no LISTEN/NOTIFY")

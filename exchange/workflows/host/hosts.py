@@ -57,7 +57,7 @@ class Host(object):
         return thread
 
     def can_listen(self):
-        return self.db.dialect == "postgresql" and hasattr(self.db, "listen")
+        return self.db.can_listen()
 
     def close(self):
         self.db.close()

@@ -14,11 +14,12 @@ import socket
 import sys
 
 from exchange.workflows.engine import defaults
-from exchange.workflows.util.errors import InvalidArgument, NotConfigured
+from exchange.workflows.util.errors import ExecutorIdInUse, InvalidArgument, NotConfigured
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 KERNEL_KEY = "exchange.workflows.kernel/%s"
 CONFIG_KEY = "ignition.config"
+ID_REFUSED_FLAG = "executorIdRefused"
 SCOPE_GATEWAY = "gateway"
 SCOPE_DESIGNER = "designer"
 SCOPE_CLIENT = "client"
@@ -201,7 +202,12 @@ def _executing_engine(system, config):
 
     host = ignition_host(system, config.get("database"), executes=True, scope_name=SCOPE_GATEWAY)
     engine = Engine(host, _engine_config(system, config, True))
-    engine.start()  # if this fails nothing is installed, and the next call (the timer tick) tries again
+    try:
+        engine.start()  # if this fails nothing is installed, and the next call (the timer tick) tries again
+    except ExecutorIdInUse:
+        # not again at every tick: the scripts only write rows until startGateway runs with another id
+        host.kernel.set_flag(ID_REFUSED_FLAG, True)
+        raise
     return engine
 
 
@@ -214,12 +220,18 @@ def _writing_engine(system, config, scope_name):
     return engine
 
 
-def _stopped(system):
-    """True after stopGateway (the shutdown event) until the next startGateway."""
+def _kernel(system):
     from exchange.workflows.host.kernel_java import JavaKernel
 
     key, _ = _kernel_store(system)
-    return JavaKernel(system.util.getGlobals(), key=key).flag("stopping")
+    return JavaKernel(system.util.getGlobals(), key=key)
+
+
+def _stopped(system):
+    """True after stopGateway (the shutdown event), or when startGateway was refused its executor id, until the
+    next startGateway."""
+    kernel = _kernel(system)
+    return kernel.flag("stopping") or kernel.flag(ID_REFUSED_FLAG)
 
 
 def _build_lock(system):
@@ -283,6 +295,7 @@ def start_gateway(database=None, modules=None, executor_id=None, workers=None, l
     try:
         where = scope()
         _save_config(system, config)
+        _kernel(system).set_flag(ID_REFUSED_FLAG, False)
         if where != SCOPE_GATEWAY:
             engine = _writing_engine(system, config, where)
         else:

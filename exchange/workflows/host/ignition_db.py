@@ -1,7 +1,6 @@
 """The Ignition database adapter: the store's interface over system.db on one named database connection.
 
-Same interface as jdbc_db.JdbcDatabase (dialect, query, execute, execute_many, transaction, close; `?`
-placeholders). Ignition owns the connection pool: every call borrows a pooled connection, and a transaction
+The host.database.Database contract (`?` placeholders; no LISTEN: system.db has none). Ignition owns the connection pool: every call borrows a pooled connection, and a transaction
 (system.db.beginTransaction) holds one until it is closed. PyDataSet rows become plain tuples. A failed call
 raises a Java exception in Ignition (java.lang.Exception wrapping the driver's SQLException); it leaves here as
 DatabaseError, `unavailable` when the connection could not be had, so facades answer DB_UNAVAILABLE / DB_ERROR.
@@ -12,6 +11,7 @@ import threading
 
 from java.lang import Long, Throwable
 
+from exchange.workflows.host.database import Database
 from exchange.workflows.util.compat import integer_types
 from exchange.workflows.util.errors import DatabaseError
 
@@ -40,7 +40,7 @@ class _Local(threading.local):
     depth = 0
 
 
-class IgnitionDatabase(object):
+class IgnitionDatabase(Database):
     def __init__(self, system, connection=DEFAULT_CONNECTION, dialect=None):
         self._db = system.db
         self.connection = connection or DEFAULT_CONNECTION

@@ -1,6 +1,6 @@
 """Jython database adapter over plain JDBC (the standalone gateway).
 
-Mirrors dbapi_db: one autocommit java.sql.Connection per thread, prepared statements cached per connection,
+The host.database.Database contract over JDBC: one autocommit java.sql.Connection per thread, prepared statements cached per connection,
 `transaction()` for a block, Java exceptions (java.sql.SQLException and any Throwable) turned into DatabaseError.
 """
 import contextlib
@@ -11,6 +11,7 @@ from java.lang import Class, Thread, Throwable
 from java.sql import DriverManager, Types
 from java.util import Properties
 
+from exchange.workflows.host.database import Database
 from exchange.workflows.util.compat import integer_types, string_types
 from exchange.workflows.util.errors import DatabaseError
 
@@ -75,7 +76,7 @@ class _Statement(object):
             index += 1
 
 
-class JdbcDatabase(object):
+class JdbcDatabase(Database):
     def __init__(self, url):
         self.dialect = url.dialect
         self._url = url
@@ -278,8 +279,10 @@ class JdbcDatabase(object):
 
     # -- LISTEN / NOTIFY (PostgreSQL) ---------------------------------------------------------------------------
 
+    def can_listen(self):
+        return self.dialect == "postgresql"
+
     def listen(self, channel, on_payload, stop_event, timeout_s=1.0):
-        """Block on LISTEN until stop_event is set, calling on_payload(text) for each NOTIFY."""
         from org.postgresql import PGConnection
 
         while not stop_event.is_set():

@@ -1,4 +1,4 @@
-"""The kernel for Jython hosts (standalone and Ignition): what must outlive a script reload.
+"""The kernel for Jython hosts (standalone and Ignition): what must outlive a script reload (host.kernel.Kernel).
 
 Everything it keeps is a Java object inside one java.util.concurrent.ConcurrentHashMap stored in a globals map
 (`system.util.getGlobals()` in Ignition), created once per JVM and project. A reload creates a new interpreter
@@ -20,6 +20,8 @@ from java.util.concurrent import (ConcurrentHashMap, ConcurrentLinkedQueue, Exec
                                   LinkedBlockingQueue)
 from java.util.concurrent.atomic import AtomicBoolean, AtomicLong
 from java.util.concurrent.locks import ReentrantLock
+
+from exchange.workflows.host.kernel import Kernel
 
 
 class _SafeRunnable(Runnable):
@@ -98,7 +100,7 @@ class _Queue(object):
         return self._queue.size()
 
 
-class JavaKernel(object):
+class JavaKernel(Kernel):
     def __init__(self, globals_map, key="exchange.workflows.kernel"):
         store = globals_map.get(key)
         if store is None:

@@ -1,12 +1,14 @@
 """The kernel for CPython hosts (tests and tools): threads and shared state as plain Python objects.
 
-It has the same interface as kernel_java.JavaKernel; see that module for what each piece is for.
+It keeps the host.kernel.Kernel contract, like kernel_java.JavaKernel.
 """
 import threading
 import time
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+
+from exchange.workflows.host.kernel import Kernel
 
 
 class _Set(object):
@@ -132,7 +134,7 @@ def _quietly(fn):
         pass
 
 
-class PyKernel(object):
+class PyKernel(Kernel):
     def __init__(self):
         self.instance = str(uuid.uuid4())
         self._generation = 0

@@ -299,12 +299,19 @@ def _v5_claim_generic_plans(d):
             for name in ("claim_queue", "claim_and_begin")]
 
 
+def _v6_executor_heartbeat_interval(d):
+    """How often each executor heartbeats, so a gateway starting under an id can tell a live holder (its heartbeat
+    advances within that interval) from one that crashed a moment ago."""
+    return ["ALTER TABLE workflows.executors ADD COLUMN heartbeat_ms BIGINT"]
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
     (3, "claim_and_begin(): claim queued runs and begin them in the same round trip", _v3_claim_and_begin),
     (4, "ws_claim_order: the queue claim's index in the claim's whole order", _v4_claim_order_index),
     (5, "claim functions keep generic plans (no re-planning per claim)", _v5_claim_generic_plans),
+    (6, "executors.heartbeat_ms: each executor's heartbeat interval", _v6_executor_heartbeat_interval),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -187,25 +187,31 @@ class Store(object):
 
     # -- executors ----------------------------------------------------------------------------------------------------
 
-    def register_executor(self, executor_id, instance, host, kind, generation, workers, now, lease_ms):
-        """Upsert this executor's row. A process (re)starting with an id takes it over, so a gateway restarted
-        after a crash recovers its own runs at once; returns the instance it displaced while that one still looked
-        alive (None otherwise), for a warning."""
+    def register_executor(self, executor_id, instance, host, kind, generation, workers, heartbeat_ms, now):
+        """Upsert this executor's row (a process starting under an id takes the row over)."""
         with self.db.transaction():
-            rows = self.db.query("SELECT instance, heartbeat_at, state FROM workflows.executors WHERE executor_id = ?%s"
+            rows = self.db.query("SELECT instance FROM workflows.executors WHERE executor_id = ?%s"
                                  % self.dialect.for_update(), (executor_id,))
-            displaced = None
-            if rows and rows[0][0] != instance and rows[0][2] != "stopped" and int(rows[0][1]) >= now - lease_ms:
-                displaced = rows[0][0]
             if rows:
                 self.db.execute("UPDATE workflows.executors SET instance = ?, host = ?, kind = ?, generation = ?, "
-                                "workers = ?, active = 0, state = 'running', started_at = ?, heartbeat_at = ? "
-                                "WHERE executor_id = ?", (instance, host, kind, generation, workers, now, now, executor_id))
+                                "workers = ?, active = 0, state = 'running', started_at = ?, heartbeat_at = ?, "
+                                "heartbeat_ms = ? WHERE executor_id = ?",
+                                (instance, host, kind, generation, workers, now, now, heartbeat_ms, executor_id))
             else:
                 self.db.execute("INSERT INTO workflows.executors (executor_id, instance, host, kind, generation, workers, "
-                                "active, state, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, 0, 'running', ?, ?)",
-                                (executor_id, instance, host, kind, generation, workers, now, now))
-        return displaced
+                                "active, state, started_at, heartbeat_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, 0, "
+                                "'running', ?, ?, ?)",
+                                (executor_id, instance, host, kind, generation, workers, now, now, heartbeat_ms))
+
+    def executor_holder(self, executor_id):
+        """{instance, host, state, heartbeat_at, heartbeat_ms} of the process registered under an id, or None."""
+        rows = self.db.query("SELECT instance, host, state, heartbeat_at, heartbeat_ms FROM workflows.executors "
+                             "WHERE executor_id = ?", (executor_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return {"instance": row[0], "host": row[1], "state": row[2], "heartbeat_at": int(row[3]),
+                "heartbeat_ms": int(row[4]) if row[4] is not None else None}
 
     def executor_instance(self, executor_id):
         rows = self.db.query("SELECT instance FROM workflows.executors WHERE executor_id = ?", (executor_id,))
@@ -264,12 +270,6 @@ class Store(object):
             "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND s.executor_id = ? AND s.status IN %s"
             % _EXECUTING, (executor_id,))
         return [r[0] for r in rows]
-
-    def deliver_command(self, command_id, now):
-        """Mark a command consumed by the workflow (recvCommand); False if it was no longer pending."""
-        return self.db.execute("UPDATE workflows.workflow_commands SET state = 'DELIVERED', decided_at = ?, "
-                               "outcome_reason = 'received by the workflow' WHERE id = ? AND state = 'PENDING'",
-                               (now, command_id)) == 1
 
     def supersede_commands_of_finished_runs(self, now, limit=500):
         """Safety net: a command that raced with the end of its run still gets an outcome."""

@@ -50,18 +50,21 @@ class Transition(object):
 BY_EXECUTION = "this execution (executor and run_count)"
 BY_EXECUTOR = "this executor"
 FROM_EXECUTOR = "the executor it is taken from"
-ANYONE = "any gateway or client"
+CLAIMER = "the claiming executor"
+SWEEPER = "any executor (its sweep)"
+SENDER = "the command's sender"
+ANY_SCOPE = "any scope (gateway, Designer, client)"
 
 TRANSITIONS = (
-    Transition("enqueue", (), (ENQUEUED,), ANYONE,
+    Transition("enqueue", (), (ENQUEUED,), ANY_SCOPE,
                "status event; log: status with by, queue (unless the id exists or the deduplicationId is active)"),
-    Transition("claim_and_begin", (ENQUEUED,), (RUNNING,), ANYONE,
+    Transition("claim_and_begin", (ENQUEUED,), (RUNNING,), CLAIMER,
                "status and phase events; log: status with executor (within the queue's limits and partitions)"),
     Transition("release_begun", (RUNNING,), (ENQUEUED,), BY_EXECUTION,
                "status event; log: status with reason (a claim no worker could take)"),
     Transition("adopt", (PENDING, RUNNING), (PENDING,), FROM_EXECUTOR,
                "none; counts a recovery attempt when it was RUNNING"),
-    Transition("claim_held", (HELD,), (PENDING,), ANYONE,
+    Transition("claim_held", (HELD,), (PENDING,), CLAIMER,
                "none (a RESUME or STOP waits for it)"),
     Transition("release_claim", (PENDING,), (ENQUEUED, HELD), BY_EXECUTOR,
                "none (a claim no worker could take)"),
@@ -78,9 +81,9 @@ TRANSITIONS = (
                "superseded"),
     Transition("give_up", (PENDING,), (MAX_RECOVERY_ATTEMPTS_EXCEEDED,), BY_EXECUTOR,
                "status and phase events; log: status with reason; pending commands superseded"),
-    Transition("expire_held", (HELD,), (CANCELLED,), ANYONE,
+    Transition("expire_held", (HELD,), (CANCELLED,), SWEEPER,
                "status and phase events; log: status with reason; pending commands superseded"),
-    Transition("end_at_once", (ENQUEUED, HELD), (STOPPED, CANCELLED), ANYONE,
+    Transition("end_at_once", (ENQUEUED, HELD), (STOPPED, CANCELLED), SENDER,
                "phase and status events; log: command, phase, status; pending commands superseded"),
 )
 _BY_NAME = dict([(t.name, t) for t in TRANSITIONS])

@@ -1,4 +1,4 @@
-"""The envelope every service and admin call returns (see DESIGN.md, "The contract every host keeps")."""
+"""The envelope every service and admin call returns: ok, code, message, data, meta (docs/service-api.md)."""
 import sys
 import traceback
 

@@ -47,3 +47,9 @@ class DatabaseError(WorkflowsError):
 
 class NotConfigured(WorkflowsError):
     code = "NOT_CONFIGURED"
+
+
+class ExecutorIdInUse(WorkflowsError):
+    """Another live gateway (its heartbeat advancing) holds the executor id this one was started with."""
+
+    code = "EXECUTOR_ID_IN_USE"
