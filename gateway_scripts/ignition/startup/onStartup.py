@@ -1,12 +1,12 @@
 def onStartup():
-	# exchange.workflows: start executing workflows on this gateway (see the README of exchange.workflows, Install in Ignition).
+	# exchange.workflows: start executing workflows on this gateway (see docs/ignition.md of exchange.workflows).
 	# database: the name of the PostgreSQL database connection of this gateway.
 	# modules: the project library modules that define your workflows (importing one registers its
 	# @workflow functions); keep the demo while you try things out.
+	# Optional: executorId, workers, leaseSeconds, maxRecoveryAttempts (their defaults suit one gateway).
 	resp = exchange.workflows.api.admin.startGateway(
 		database="Workflows",
 		modules=["exchange.workflows.demo.workflows"],
-		workers=8,
 	)
 	logger = system.util.getLogger("exchange.workflows.gateway")
 	if resp["ok"]:
