@@ -20,6 +20,8 @@ DEMO_MODULES = ["exchange.workflows.demo.workflows"]
 
 
 def _options(argv, command):
+    from exchange.workflows.engine import defaults
+
     parser = argparse.ArgumentParser(prog="./gateway " + command)
     parser.add_argument("--db", default=None, help="postgresql://user@host:port/db or sqlite:PATH "
                         "(default: $WORKFLOWS_DB or sqlite:var/workflows.db)")
@@ -30,10 +32,10 @@ def _options(argv, command):
                         help="extra directories (separated by %s) to import workflow modules from" % os.pathsep)
     if command == "run":
         parser.add_argument("--executor-id", default=os.environ.get("WORKFLOWS_EXECUTOR_ID"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKFLOWS_WORKERS", "8")))
-        parser.add_argument("--tick-ms", type=int, default=int(os.environ.get("WORKFLOWS_TICK_MS", "1000")))
-        parser.add_argument("--lease-ms", type=int, default=int(os.environ.get("WORKFLOWS_LEASE_MS", "30000")))
-        parser.add_argument("--max-recovery-attempts", type=int, default=10)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKFLOWS_WORKERS", defaults.WORKERS)))
+        parser.add_argument("--tick-ms", type=int, default=int(os.environ.get("WORKFLOWS_TICK_MS", defaults.TICK_MS)))
+        parser.add_argument("--lease-ms", type=int, default=int(os.environ.get("WORKFLOWS_LEASE_MS", defaults.LEASE_MS)))
+        parser.add_argument("--max-recovery-attempts", type=int, default=defaults.MAX_RECOVERY_ATTEMPTS)
         parser.add_argument("--allow-undeclared-queues", action="store_true")
         parser.add_argument("--http", default=os.environ.get("WORKFLOWS_HTTP", "127.0.0.1:8088"),
                             help="HOST:PORT of the operator console (default 127.0.0.1:8088)")
@@ -65,6 +67,67 @@ def _configure_logging():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _refuse(message):
+    """Exit 2 with one line on stderr: a start-up mistake the operator fixes with an option, not a crash."""
+    sys.stdout.flush()
+    sys.stderr.write("gateway: %s\n" % message)
+    sys.stderr.flush()
+    sys.exit(2)
+
+
+def _stop_on_signals(requested):
+    """Ctrl-C (SIGINT) and SIGTERM ask for a clean stop (requested gets the signal number). A SIGINT ignored when
+    the gateway was started (nohup, a background job of a script, some service managers) stays ignored, as in any
+    program: SIGTERM still stops it cleanly."""
+    from java.lang import Throwable
+
+    try:
+        import signal
+    except ImportError:
+        return
+    for name in ("SIGINT", "SIGTERM"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            if signum == getattr(signal, "SIGINT", None) and signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            signal.signal(signum, lambda number, frame: requested.append(number))
+        except (ValueError, AttributeError, Throwable):  # the JVM refuses (IllegalArgumentException) under -Xrs
+            pass
+
+
+def _console_address(opts):
+    host_part, _, port = opts.http.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        _refuse("--http wants HOST:PORT (a port from 0 to 65535), not %r" % (opts.http,))
+    return host_part or "127.0.0.1", number
+
+
+def _bind_console(opts):
+    """The console's listening socket, bound before anything is registered or claimed and kept for the console
+    (no window between a check and the bind); None with --no-http or without the console package. A taken
+    address exits 2 with one line (a second `./gateway run` on the same host)."""
+    if opts.no_http:
+        return None
+    try:
+        from workflows_api import server
+    except ImportError:
+        return None
+    host_part, port = _console_address(opts)
+    try:
+        return server.listen(host_part, port)
+    except server.AddressError as exc:
+        options = "choose another with --http HOST:PORT, or run without the console: --no-http"
+        if exc.in_use:
+            _refuse("the console address %s:%d is in use (another gateway?): %s" % (host_part, port, options))
+        _refuse("the console cannot listen on %s:%d (%s): %s" % (host_part, port, exc.reason, options))
+
+
 def run(argv):
     opts = _options(argv, "run")
     _configure_logging()
@@ -72,7 +135,12 @@ def run(argv):
 
     from exchange.workflows.engine.engine import Engine, EngineConfig
     from exchange.workflows.host import hosts, runtime
+    from exchange.workflows.util.errors import ExecutorIdInUse
 
+    # installed first: a signal while the gateway starts stops it as soon as it has started
+    requested = []
+    _stop_on_signals(requested)
+    listener = _bind_console(opts)
     url = _db_url(opts)
     host = hosts.standalone_host(url, globals_map={})
     config = EngineConfig(executor_id=opts.executor_id or "gateway-%s" % host.hostname, workers=opts.workers,
@@ -80,12 +148,18 @@ def run(argv):
                           max_recovery_attempts=opts.max_recovery_attempts,
                           allow_undeclared_queues=opts.allow_undeclared_queues, modules=_modules(opts))
     engine = runtime.install(Engine(host, config))
-    engine.start()
+    try:
+        engine.start()
+    except ExecutorIdInUse as exc:
+        if listener is not None:
+            listener.close()
+        host.close()
+        _refuse(exc.message)
     print("exchange.workflows gateway %s on %s: %d workers, tick %d ms, workflows: %s" % (
         engine.executor_id, host.db_description, engine.pool_size, config.tick_ms, ", ".join(engine.registry.names())))
     server = None
-    if not opts.no_http:
-        server = _start_console(opts, engine)
+    if listener is not None:
+        server = _start_console(opts, engine, listener)
     stopped = []
 
     def shutdown():
@@ -101,14 +175,6 @@ def run(argv):
 
     # Ctrl-C and SIGTERM stop cleanly and exit 0; the shutdown hook covers anything else that ends the JVM
     Runtime.getRuntime().addShutdownHook(Thread(shutdown))
-    requested = []
-    try:
-        import signal
-
-        for name in ("SIGINT", "SIGTERM"):
-            signal.signal(getattr(signal, name), lambda signum, frame: requested.append(signum))
-    except (ImportError, ValueError, AttributeError):
-        pass
     try:
         while not requested:
             time.sleep(0.2)
@@ -118,13 +184,11 @@ def run(argv):
     sys.exit(0)
 
 
-def _start_console(opts, engine):
-    try:
-        from workflows_api import server
-    except ImportError:
-        return None
-    host_part, _, port = opts.http.rpartition(":")
-    return server.start(engine, host_part or "127.0.0.1", int(port), ROOT, opts.auth_file)
+def _start_console(opts, engine, listener):
+    from workflows_api import server
+
+    host_part, port = _console_address(opts)
+    return server.start(engine, host_part, port, ROOT, opts.auth_file, listener=listener)
 
 
 def console(argv):

@@ -4,6 +4,7 @@ PostgreSQL: 127.0.0.1:5432 (override with WORKFLOWS_TEST_PG=postgresql://user@ho
 wf_test_<pid> is created for the session and dropped after it. Tables are emptied between tests.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -149,11 +150,33 @@ def gateway_command(*args):
     return [os.path.join(ROOT, "gateway")] + list(args)
 
 
+def default_sigint():
+    """preexec_fn: SIGINT at its default action in the child, whatever this process does with it.
+
+    A shell that runs `./gateway test` in the background of a script, nohup, `setsid ... &` and some CI runners
+    start pytest with SIGINT ignored; a child inherits that ignore through fork and exec (bash keeps it, the JVM
+    then installs no SIGINT handler), so the Ctrl-C a test sends it would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def spawn(command, **kwargs):
+    """subprocess.Popen for a child a test may stop with SIGINT (a `./gateway run`): SIGINT restored to its default
+    (default_sigint), stdin /dev/null unless told otherwise (a child never reads the terminal the suite was started
+    from, or waits on it), cwd the repository."""
+    kwargs.setdefault("preexec_fn", default_sigint)
+    if "stdin" not in kwargs:
+        kwargs["stdin"] = subprocess.DEVNULL
+    kwargs.setdefault("cwd", ROOT)
+    return subprocess.Popen(command, **kwargs)
+
+
 def run_gateway(args, timeout=120, env=None, input_text=None):
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run(gateway_command(*args), cwd=ROOT, env=full_env, input=input_text, capture_output=True,
-                          text=True, timeout=timeout)
+    # a child reads the script it is given, or an empty stdin: never the terminal the suite was started from
+    stdin = {"input": input_text} if input_text is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run(gateway_command(*args), cwd=ROOT, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=default_sigint, **stdin)
 
 
 # The start script from the issues, verbatim as a user types it in `./gateway console`.

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, _clean_pg, gateway_command, open_page, wait_for
+from conftest import ROOT, _clean_pg, gateway_command, open_page, spawn, wait_for
 from workflows_api.users import UserStore
 
 from http.cookiejar import CookieJar
@@ -42,7 +42,7 @@ class Gateway(object):
         self.port = _free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.lines = []
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             gateway_command("run", "--db", db_url, "--http", "127.0.0.1:%d" % self.port, "--auth-file", users_file,
                             "--workers", "4", "--executor-id", "console-test"),
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)

@@ -20,7 +20,7 @@ def jython_pg():
 
 def test_the_jython_suite_passes(jython_pg):
     proc = subprocess.run(gateway_command("jython", os.path.join("tests", "jython", "run_suite.py"), "--pg", jython_pg),
-                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
     output = proc.stdout + ("\n--- stderr ---\n" + proc.stderr if proc.stderr.strip() else "")
     assert proc.returncode == 0, "the Jython suite failed:\n" + output
     assert " passed, 0 failed" in proc.stdout, output

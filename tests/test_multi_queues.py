@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 
+from conftest import spawn
 from multi import flows
 from multi.cluster import ROOT
 from multi.fixtures import cluster  # noqa: F401 - a fixture
@@ -230,9 +231,8 @@ def test_a_claim_the_gateway_cannot_start_is_released_with_its_claim_fields_clea
     """Through a Jython engine whose worker pool was shut down under it (not reachable through ./gateway run)."""
     ready = os.path.join(cluster.workdir, "ready")
     go = os.path.join(cluster.workdir, "go")
-    script = subprocess.Popen([os.path.join(ROOT, "gateway"), "jython", os.path.join(ROOT, "tests", "multi",
-                              "release_claim.py"), cluster.url, ready, go], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    script = spawn([os.path.join(ROOT, "gateway"), "jython", os.path.join(ROOT, "tests", "multi", "release_claim.py"),
+                    cluster.url, ready, go], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cluster.wait(lambda: os.path.exists(ready) or script.poll() is not None, 180, "the rejecting engine to start")
     wids = [cluster.start("m.quick", queueName="m.free") for _ in range(2)]
     open(go, "w").close()
@@ -260,7 +260,7 @@ def _console_racer(cluster, ids, queue, go, load_modules=True):
                "--db", cluster.url, "--no-demo"]
     if load_modules:
         command += ["--pythonpath", os.path.join(ROOT, "tests"), "--modules", "multi.flows"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return spawn(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _console_starts(cluster, ids, queue):

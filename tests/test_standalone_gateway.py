@@ -2,12 +2,14 @@
 import os
 import re
 import signal
+import socket
 import subprocess
+import time
 
 import pytest
 
-from conftest import ISSUE_START_SCRIPT, ROOT, gateway_command, run_gateway, wait_for, wait_status
-from exchange.workflows.api import service
+from conftest import ISSUE_START_SCRIPT, ROOT, gateway_command, run_gateway, spawn, wait_for, wait_status
+from exchange.workflows.api import admin, service
 
 
 COMMANDS = ISSUE_START_SCRIPT + '''print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="HOLD", reason="operator hold")
@@ -17,15 +19,25 @@ print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="STOP", rea
 
 
 class Gateway(object):
-    """A `./gateway run` process; stopped with SIGINT (Ctrl-C) like a user would."""
+    """A `./gateway run` process; stopped with SIGINT (Ctrl-C) like a user would.
 
-    def __init__(self, db, *extra):
+    Started through conftest.spawn (SIGINT at its default in the child, whatever this process does with it);
+    wait=False returns right after the process is created (call wait_started)."""
+
+    def __init__(self, db, *extra, **options):
         self.log_path = os.path.join(ROOT, "var", "test-gateway-%d.log" % os.getpid())
         if not os.path.isdir(os.path.dirname(self.log_path)):
             os.makedirs(os.path.dirname(self.log_path))
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(gateway_command("run", "--db", db, "--no-http", *extra), cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        popen = {}
+        if "preexec_fn" in options:
+            popen["preexec_fn"] = options["preexec_fn"]
+        self.proc = spawn(gateway_command("run", "--db", db, "--no-http", *extra), stdout=self.log,
+                          stderr=subprocess.STDOUT, **popen)
+        if options.get("wait", True):
+            self.wait_started()
+
+    def wait_started(self):
         wait_for(lambda: "exchange.workflows gateway" in self.output() or self.proc.poll() is not None, timeout=90,
                  message="the gateway to start")
         assert self.proc.poll() is None, self.output()
@@ -35,10 +47,25 @@ class Gateway(object):
             return handle.read()
 
     def interrupt(self, timeout=60):
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout)
+        return self.stop(signal.SIGINT, timeout)
+
+    def stop(self, signum, timeout=60):
+        """Send signum and wait for the exit code; a gateway still running after timeout fails the test (killed)."""
+        self.proc.send_signal(signum)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("the gateway did not stop within %ds of signal %d:\n%s"
+                                 % (timeout, signum, self.output()))
         self.log.close()
         return code
+
+    def ignored_signals(self):
+        """The signals the process ignores (./gateway execs java: the pid is the JVM's), from /proc."""
+        with open("/proc/%d/status" % self.proc.pid) as handle:
+            mask = int([l.split()[1] for l in handle if l.startswith("SigIgn:")][0], 16)
+        return set(n for n in range(1, 65) if mask & (1 << (n - 1)))
 
     def kill(self):
         if self.proc.poll() is None:
@@ -129,3 +156,66 @@ def test_console_reports_bad_input_as_envelopes(gateway_db):
                               'print exchange.workflows.api.service.getWorkflow(workflowId="x")\n')
     assert "UNKNOWN_WORKFLOW" in out and "INVALID_ARGUMENT" in out
     assert "Traceback" not in out
+
+
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_ctrl_c_stops_a_gateway_started_from_a_parent_that_ignores_sigint(tmp_path):
+    """`./gateway test` started by nohup, as a background job of a script or by a CI runner ignores SIGINT; a child
+    inherits that ignore (bash keeps it, the JVM then installs no SIGINT handler), so the gateways the tests start
+    would not stop on the Ctrl-C they are sent. conftest.spawn starts them with SIGINT at its default."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        gateway = Gateway("sqlite:%s" % (tmp_path / "workflows.db"), "--executor-id", "sigint-ignored-parent",
+                          wait=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        gateway.wait_started()
+        assert signal.SIGINT not in gateway.ignored_signals()
+        assert gateway.stop(signal.SIGINT, timeout=20) == 0, gateway.output()
+    finally:
+        gateway.kill()
+    assert "exchange.workflows: stopped" in gateway.output()
+
+
+def test_sigterm_stops_a_gateway_that_inherited_an_ignored_sigint(tmp_path):
+    """nohup and background jobs of scripts start `./gateway run` with SIGINT ignored: the gateway keeps that ignore
+    (like any program: Ctrl-C at the terminal is not meant for it), and SIGTERM still stops it cleanly."""
+    gateway = Gateway("sqlite:%s" % (tmp_path / "workflows.db"), "--executor-id", "sigint-ignored",
+                      preexec_fn=_ignore_sigint)
+    try:
+        assert signal.SIGINT in gateway.ignored_signals()
+        gateway.proc.send_signal(signal.SIGINT)
+        time.sleep(2)
+        assert gateway.proc.poll() is None and "stopping" not in gateway.output(), gateway.output()
+        assert gateway.stop(signal.SIGTERM, timeout=20) == 0, gateway.output()
+    finally:
+        gateway.kill()
+    assert "exchange.workflows: stopped" in gateway.output()
+
+
+def test_a_second_gateway_on_a_taken_console_address_exits_2_with_one_line_and_registers_nothing(gateway_db):
+    """A second `./gateway run` on the same host (the console's address taken): it says so in one line and exits 2
+    before it registers an executor or claims a run, instead of dying with a Java stack trace after registering."""
+    taken = socket.socket()  # what a first gateway's console holds
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        result = run_gateway(["run", "--db", gateway_db, "--executor-id", "second-on-host",
+                              "--http", "127.0.0.1:%d" % port], timeout=90)
+    finally:
+        taken.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert result.stderr.splitlines() == [
+        "gateway: the console address 127.0.0.1:%d is in use (another gateway?): choose another with --http "
+        "HOST:PORT, or run without the console: --no-http" % port], output
+    assert result.stdout == "", output
+    assert "Traceback" not in output and "Exception" not in output
+    executors = admin.listExecutors()
+    assert executors["ok"], executors
+    assert [e for e in executors["data"]["executors"] if e["executorId"] == "second-on-host"] == []

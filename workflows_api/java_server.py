@@ -3,7 +3,8 @@ import sys
 
 from com.sun.net.httpserver import HttpHandler, HttpServer  # noqa: I100 - Jython only
 from java.io import ByteArrayOutputStream
-from java.net import InetSocketAddress
+from java.lang import Throwable
+from java.net import BindException, InetSocketAddress
 from java.util.concurrent import Executors, TimeUnit
 import jarray
 
@@ -80,10 +81,41 @@ class JavaServer(object):
         self._pool.awaitTermination(5, TimeUnit.SECONDS)
 
 
+class Listener(object):
+    """The console's listening socket, bound but not served yet (connections wait in the backlog)."""
+
+    def __init__(self, server):
+        self._server = server
+        self.port = server.getAddress().getPort()
+
+    def serve(self, console, threads=8):
+        self._server.createContext("/", _Handler(console))
+        pool = Executors.newFixedThreadPool(threads)
+        self._server.setExecutor(pool)
+        self._server.start()
+        return JavaServer(self._server, pool)
+
+    def close(self):
+        self._server.stop(0)
+
+
+def listen(host, port):
+    """Bind host:port now; AddressError (a Python exception) when the address is taken or cannot be bound."""
+    from workflows_api.server import AddressError
+
+    try:
+        address = InetSocketAddress(host, port)
+    except Throwable as exc:  # a port out of range
+        raise AddressError(host, port, exc.getMessage() or exc.getClass().getName())
+    if address.isUnresolved():
+        raise AddressError(host, port, "unknown host")
+    try:
+        return Listener(HttpServer.create(address, 64))
+    except BindException as exc:  # a Java exception: `except Exception` would not catch it
+        raise AddressError(host, port, exc.getMessage() or "cannot bind", in_use="in use" in (exc.getMessage() or ""))
+    except Throwable as exc:
+        raise AddressError(host, port, exc.getMessage() or exc.getClass().getName())
+
+
 def serve(console, host, port, threads=8):
-    server = HttpServer.create(InetSocketAddress(host, port), 64)
-    server.createContext("/", _Handler(console))
-    pool = Executors.newFixedThreadPool(threads)
-    server.setExecutor(pool)
-    server.start()
-    return JavaServer(server, pool)
+    return listen(host, port).serve(console, threads)

@@ -1,4 +1,6 @@
 """A CPython adapter (http.server) for tests and tools; the product serves the console from Jython."""
+import errno
+import socket
 import threading
 
 try:
@@ -61,10 +63,38 @@ class PyServer(object):
         self._thread.join(5)
 
 
-def serve(console, host, port):
-    server = ThreadingHTTPServer((host, port), _handler_class(console))
+class Listener(object):
+    """The console's listening socket, bound but not served yet (connections wait in the backlog)."""
+
+    def __init__(self, server):
+        self._server = server
+        self.port = server.server_address[1]
+
+    def serve(self, console):
+        self._server.RequestHandlerClass = _handler_class(console)
+        thread = threading.Thread(target=self._server.serve_forever, name="console-http")
+        thread.daemon = True
+        thread.start()
+        return PyServer(self._server, thread)
+
+    def close(self):
+        self._server.server_close()
+
+
+def listen(host, port):
+    """Bind host:port now; AddressError when the address is taken or cannot be bound."""
+    from workflows_api.server import AddressError
+
+    try:
+        server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    except socket.gaierror as exc:
+        raise AddressError(host, port, "unknown host (%s)" % (exc,))
+    except (OSError, socket.error) as exc:
+        in_use = getattr(exc, "errno", None) == errno.EADDRINUSE
+        raise AddressError(host, port, "address in use" if in_use else str(exc), in_use=in_use)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="console-http")
-    thread.daemon = True
-    thread.start()
-    return PyServer(server, thread)
+    return Listener(server)
+
+
+def serve(console, host, port):
+    return listen(host, port).serve(console)

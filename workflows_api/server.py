@@ -29,13 +29,41 @@ def make_console(root, auth_file=None, engine=None, base=""):
     return Console(path, base=base, logger=logger, announce=_announce)
 
 
-def start(engine, host="127.0.0.1", port=8088, root=".", auth_file=None):
-    """Serve the console on host:port (127.0.0.1 unless told otherwise); returns a server with .stop() and .port."""
-    console = make_console(root, auth_file, engine)
+class AddressError(Exception):
+    """The console cannot listen on host:port; in_use when another process (another gateway?) holds the address."""
+
+    def __init__(self, host, port, reason, in_use=False):
+        Exception.__init__(self, "%s:%s: %s" % (host, port, reason))
+        self.host = host
+        self.port = port
+        self.reason = reason
+        self.in_use = in_use
+
+
+def _adapter():
     if on_java():
         from workflows_api import java_server as adapter
     else:
         from workflows_api import py_server as adapter
-    server = adapter.serve(console, host or "127.0.0.1", int(port))
+    return adapter
+
+
+def listen(host="127.0.0.1", port=8088):
+    """Bind the console's listening socket now, before the gateway registers anything, and keep it: start() serves
+    on it later (no window between a check and the bind). Raises AddressError; the listener has .port and .close()."""
+    return _adapter().listen(host or "127.0.0.1", int(port))
+
+
+def start(engine, host="127.0.0.1", port=8088, root=".", auth_file=None, listener=None):
+    """Serve the console on host:port (127.0.0.1 unless told otherwise), or on the socket listen() bound;
+    returns a server with .stop() and .port."""
+    console = make_console(root, auth_file, engine)
+    if listener is None:
+        listener = listen(host, port)
+    try:
+        server = listener.serve(console)
+    except:  # noqa: E722 - Java exceptions too: the bound socket is not left behind
+        listener.close()
+        raise
     _announce("console: http://%s:%d/ (users: %s)" % (host or "127.0.0.1", server.port, console.users.path))
     return server

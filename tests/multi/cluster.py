@@ -63,10 +63,12 @@ class Gateway(object):
         env = dict(os.environ)
         env[sidechannel.ENV] = self.cluster.side_dir
         self.launched_ms = now_ms()
+        from conftest import spawn  # SIGINT at its default in the gateway, stdin /dev/null
+
         with open(self.log_path, "w") as log:
             # ./gateway execs java, so this pid is the JVM's: kill -9 hits the gateway itself
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            self.proc = spawn(self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
         return self
 
     def alive(self):
