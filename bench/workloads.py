@@ -20,6 +20,7 @@ from exchange.workflows.engine.decorators import step, workflow  # noqa: E402
 from exchange.workflows.engine.engine import Engine, EngineConfig  # noqa: E402
 from exchange.workflows.engine.queues import declareQueue  # noqa: E402
 from exchange.workflows.host import hosts, runtime  # noqa: E402
+from exchange.workflows.host.database import Database  # noqa: E402
 from exchange.workflows.util import ids  # noqa: E402
 
 JYTHON = sys.platform.startswith("java")
@@ -83,9 +84,9 @@ def ticks(count=400):
     return count
 
 
-class CountingDatabase(object):
-    """Counts statements per thread while `counting` is on (off, it costs one attribute test per statement, so
-    the timed workloads do not pay for the counting)."""
+class CountingDatabase(Database):
+    """A database adapter around another one that counts statements per thread while `counting` is on (off, it
+    costs one attribute test per statement, so the timed workloads do not pay for the counting)."""
 
     def __init__(self, inner):
         self._inner = inner
@@ -122,6 +123,9 @@ class CountingDatabase(object):
 
     def close(self):
         self._inner.close()
+
+    def can_listen(self):
+        return self._inner.can_listen()
 
     def listen(self, *args):
         return self._inner.listen(*args)
