@@ -179,8 +179,8 @@ def run_gateway(args, timeout=120, env=None, input_text=None):
                           timeout=timeout, preexec_fn=default_sigint, **stdin)
 
 
-# The start script from the issues, verbatim as a user types it in `./gateway console`.
-ISSUE_START_SCRIPT = '''resp = exchange.workflows.api.service.start(
+# The start script of the README's script console scenario, verbatim as a user types it in `./gateway console`.
+CONSOLE_START_SCRIPT = '''resp = exchange.workflows.api.service.start(
     workflowName="demo.commands_60s",
     inputs={"resolved": {"paramOne": "BATCH-001", "paramTwo": "AUTO"}},
     queueName="default",

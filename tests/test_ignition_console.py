@@ -4,12 +4,12 @@ import os
 import re
 import sqlite3
 
-from conftest import ISSUE_START_SCRIPT, ROOT, run_gateway
+from conftest import CONSOLE_START_SCRIPT, ROOT, run_gateway
 
 
 def test_the_console_snippet_from_a_file_writes_the_run_and_executes_nothing(tmp_path):
     script = tmp_path / "start.py"
-    script.write_text(ISSUE_START_SCRIPT + 'print "scope", exchange.workflows.host.runtime.engine().host.scope\n'
+    script.write_text(CONSOLE_START_SCRIPT + 'print "scope", exchange.workflows.host.runtime.engine().host.scope\n'
                       'print "workers", exchange.workflows.host.runtime.engine().pool_size\n'
                       'print "maintenance", exchange.workflows.api.admin.maintenanceStatus()["code"]\n')
     db = tmp_path / "workflows.db"

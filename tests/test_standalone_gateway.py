@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from conftest import ISSUE_START_SCRIPT, ROOT, gateway_command, run_gateway, spawn, wait_for, wait_status
+from conftest import CONSOLE_START_SCRIPT, ROOT, gateway_command, run_gateway, spawn, wait_for, wait_status
 from exchange.workflows.api import admin, service
 
 
-COMMANDS = ISSUE_START_SCRIPT + '''print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="HOLD", reason="operator hold")
+COMMANDS = CONSOLE_START_SCRIPT + '''print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="HOLD", reason="operator hold")
 print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="RESUME")
 print exchange.workflows.api.service.sendCommand(workflowId=wid, cmd="STOP", reason="operator stop")
 '''
@@ -95,7 +95,7 @@ def workflow_id(text):
 def test_console_script_is_executed_by_the_running_gateway(gateway_db):
     gateway = Gateway(gateway_db, "--executor-id", "e2e")
     try:
-        out = console(gateway_db, ISSUE_START_SCRIPT)
+        out = console(gateway_db, CONSOLE_START_SCRIPT)
         assert "'code': 'WORKFLOW_ENQUEUED'" in out and "'ok': True" in out, out
         wid = workflow_id(out)
         run = wait_status(wid, timeout=150)
