@@ -40,6 +40,7 @@ def status_of(engine, wid):
 
 
 FENCE = Fence(EXECUTOR, RUN_COUNT)
+AWAITED = "0f4d1b4e-2f3a-4c9e-9d7e-1234567890ab"
 ERROR = {"type": "Boom", "message": "it broke", "traceback": ""}
 # each transition applied to one run: (name, function(transitions, wid, status)); returns True when it matched
 APPLY = {
@@ -50,12 +51,16 @@ APPLY = {
     "finish": lambda t, wid, status: t.finish(wid, FENCE, "ERROR", "ABORTED", now_ms(), "boom", Records(), "RUNNING",
                                               error=ERROR),
     "give_up": lambda t, wid, status: t.give_up(wid, EXECUTOR, now_ms(), ERROR),
-    "expire_held": lambda t, wid, status: t.expire_held(wid, now_ms(), ERROR),
+    "expire_parked": lambda t, wid, status: t.expire_parked(wid, now_ms(), ERROR),
     "release_begun": lambda t, wid, status: t.release_begun({"workflow_uuid": wid, "run_count": RUN_COUNT}, EXECUTOR,
                                                             now_ms(), "no worker"),
     "adopt": lambda t, wid, status: t.adopt(wid, "gw-new", 1, EXECUTOR, now_ms(), recovery=True) is not None,
     "release_claim": lambda t, wid, status: t.release_claim(wid, EXECUTOR, now_ms()) == 1,
     "claim_held": lambda t, wid, status: wid in t.claim_held(EXECUTOR, 1, 10, now_ms(), ("RESUME",)),
+    "wait": lambda t, wid, status: t.wait(wid, FENCE, now_ms(), 7, [AWAITED], "any", None, {"operation": "await"},
+                                          "waiting", Records(), "RUNNING"),
+    "wake": lambda t, wid, status: t.wake(wid, now_ms()),
+    "claim_woken": lambda t, wid, status: wid in t.claim_woken(EXECUTOR, 1, 10, now_ms() + 1),
     "end_at_once": None,  # judged inside the command's transaction: see the test below
 }
 TABLE = dict((t.name, t) for t in TRANSITIONS)
@@ -68,6 +73,9 @@ def test_each_transition_changes_a_run_exactly_from_the_statuses_of_its_table_ro
         wid = a_run(idle, status)
         if name == "claim_held":
             service.sendCommand(workflowId=wid, cmd="RESUME") if status == HELD else None
+        if name == "claim_woken" and status == "WAITING":
+            idle.store.db.execute("UPDATE workflows.workflow_status SET wake_at = ? WHERE workflow_uuid = ?",
+                                  (now_ms(), wid))
         matched = APPLY[name](idle.store.transitions, wid, status)
         assert bool(matched) == (status in row.sources), (name, status)
         after = status_of(idle, wid)
@@ -89,7 +97,7 @@ def test_a_write_of_an_execution_the_run_moved_on_from_changes_nothing(idle, nam
 def test_the_owner_column_of_the_table_names_who_may_write(idle):
     for name, row in TABLE.items():
         assert row.owner, name
-        assert row.sources or name == "enqueue"
+        assert row.sources or name in ("enqueue", "start_child")
         assert row.targets
 
 

@@ -21,6 +21,10 @@ class PostgresDialect(object):
     def for_update(self):
         return " FOR UPDATE"
 
+    def skip_locked(self):
+        """Rows another transaction is claiming are passed over instead of waited for."""
+        return " FOR UPDATE SKIP LOCKED"
+
     def notify_sql(self):
         return "SELECT pg_notify(?, ?)"
 
@@ -43,6 +47,9 @@ class SqliteDialect(object):
 
     def for_update(self):
         return ""
+
+    def skip_locked(self):
+        return ""  # one writer at a time
 
     def notify_sql(self):
         return None

@@ -4,7 +4,15 @@ A migration is (version, name, function(dialect) -> list of SQL). They run in or
 under a lock so that several gateways starting at once apply each version exactly once. Never edit a released
 migration: append a new one.
 """
-from exchange.workflows.store.statuses import DEDUP_ACTIVE, EXECUTING, PARTITION_HOLDING, sql_list
+from exchange.workflows.store.statuses import sql_list
+
+# The status lists each migration was released with: a released migration builds the same SQL forever, while
+# statuses.py grows with the engine.
+_V1_EXECUTING = ("PENDING", "RUNNING")
+_V1_PARTITION_HOLDING = ("PENDING", "RUNNING", "HELD")
+_V1_DEDUP_ACTIVE = ("ENQUEUED", "PENDING", "RUNNING", "HELD")
+_V7_PARTITION_HOLDING = ("PENDING", "RUNNING", "HELD", "WAITING")
+_V7_DEDUP_ACTIVE = ("ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING")
 
 
 def _v1_core(d):
@@ -40,12 +48,12 @@ def _v1_core(d):
         )""" % {"b": bigint},
         d.create_index("ws_claim", "workflow_status", "queue_name, priority, created_at", "status = 'ENQUEUED'"),
         d.create_index("ws_partition", "workflow_status", "queue_name, partition_key",
-                       "status IN %s AND partition_key IS NOT NULL" % sql_list(PARTITION_HOLDING)),
+                       "status IN %s AND partition_key IS NOT NULL" % sql_list(_V1_PARTITION_HOLDING)),
         d.create_index("ws_executing", "workflow_status", "executor_id, queue_name",
-                       "status IN %s" % sql_list(EXECUTING)),
+                       "status IN %s" % sql_list(_V1_EXECUTING)),
         d.create_index("ws_held", "workflow_status", "deadline_at", "status = 'HELD'"),
         d.create_index("ws_dedup", "workflow_status", "queue_name, deduplication_id",
-                       "deduplication_id IS NOT NULL AND status IN %s" % sql_list(DEDUP_ACTIVE), unique=True),
+                       "deduplication_id IS NOT NULL AND status IN %s" % sql_list(_V1_DEDUP_ACTIVE), unique=True),
         d.create_index("ws_created", "workflow_status", "created_at, workflow_uuid"),
         d.create_index("ws_name_created", "workflow_status", "name, created_at, workflow_uuid"),
         d.create_index("ws_status_created", "workflow_status", "status, created_at, workflow_uuid"),
@@ -206,33 +214,27 @@ BEGIN
 """
 
 
-def _v2_claim_function(d):
-    """PostgreSQL: the queue claim of Store.claim_queue as one server-side call (one round trip per claim)."""
-    if d.name != "postgresql":
-        return []
-    return [("""CREATE OR REPLACE FUNCTION workflows.claim_queue(p_queue TEXT, p_executor TEXT, p_generation BIGINT,
+def _claim_queue_sql(executing, holding):
+    return ("""CREATE OR REPLACE FUNCTION workflows.claim_queue(p_queue TEXT, p_executor TEXT, p_generation BIGINT,
         p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER, p_rate_limit INTEGER,
         p_rate_period_ms BIGINT, p_window INTEGER) RETURNS SETOF TEXT LANGUAGE plpgsql AS $claim$
 """ + _CLAIM_SELECTION + """    RETURN QUERY UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = p_executor,
                         generation = p_generation, claimed_at = p_now, updated_at = p_now
                   WHERE workflow_uuid = ANY (chosen) AND status = 'ENQUEUED' RETURNING workflow_uuid;
 END
-$claim$""") % {
-        "executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
+$claim$""") % {"executing": sql_list(executing), "holding": sql_list(holding)}
 
 
-def _v3_claim_and_begin(d):
-    """PostgreSQL: claim queued runs and begin them (RUNNING, with their events and log entry) in one statement.
-
-    A claimed run starts on a worker at once (claims never exceed the free workers), so the separate PENDING ->
-    RUNNING write that followed every claim was a round trip per run with nothing to wait for. It stays synchronous:
-    run_count is the fencing token of the execution, so it must be durable before any step runs.
-    """
+def _v2_claim_function(d):
+    """PostgreSQL: the queue claim of Store.claim_queue as one server-side call (one round trip per claim)."""
     if d.name != "postgresql":
         return []
-    return ["DROP FUNCTION IF EXISTS workflows.claim_and_begin(TEXT, TEXT, BIGINT, INTEGER, BIGINT, INTEGER, INTEGER, "
-            "INTEGER, BIGINT, INTEGER)",
-            ("""CREATE OR REPLACE FUNCTION workflows.claim_and_begin(p_queue TEXT, p_executor TEXT,
+    return [_claim_queue_sql(_V1_EXECUTING, _V1_PARTITION_HOLDING)]
+
+
+def _claim_and_begin_sql(executing, holding):
+    # the log entry written for each run begun has the shape of records.status_entry(RUNNING, at, executor=...)
+    return ("""CREATE OR REPLACE FUNCTION workflows.claim_and_begin(p_queue TEXT, p_executor TEXT,
         p_generation BIGINT, p_limit INTEGER, p_now BIGINT, p_concurrency INTEGER, p_worker_concurrency INTEGER,
         p_rate_limit INTEGER, p_rate_period_ms BIGINT, p_window INTEGER)
         RETURNS TABLE (r_workflow_uuid TEXT, r_name TEXT, r_inputs TEXT, r_deadline_at BIGINT, r_run_count INTEGER,
@@ -269,7 +271,20 @@ def _v3_claim_and_begin(d):
     )
     SELECT * FROM begun;
 END
-$claim$""") % {"executing": sql_list(EXECUTING), "holding": sql_list(PARTITION_HOLDING)}]
+$claim$""") % {"executing": sql_list(executing), "holding": sql_list(holding)}
+
+
+def _v3_claim_and_begin(d):
+    """PostgreSQL: claim queued runs and begin them (RUNNING, with their events and log entry) in one statement.
+
+    A claimed run starts on a worker at once (claims never exceed the free workers), so the separate PENDING ->
+    RUNNING write that followed every claim was a round trip per run with nothing to wait for. It stays synchronous:
+    run_count is the fencing token of the execution, so it must be durable before any step runs.
+    """
+    if d.name != "postgresql":
+        return []
+    return ["DROP FUNCTION IF EXISTS workflows.claim_and_begin(TEXT, TEXT, BIGINT, INTEGER, BIGINT, INTEGER, INTEGER, "
+            "INTEGER, BIGINT, INTEGER)", _claim_and_begin_sql(_V1_EXECUTING, _V1_PARTITION_HOLDING)]
 
 
 def _v4_claim_order_index(d):
@@ -305,6 +320,43 @@ def _v6_executor_heartbeat_interval(d):
     return ["ALTER TABLE workflows.executors ADD COLUMN heartbeat_ms BIGINT"]
 
 
+def _v7_runs_that_wait(d):
+    """Runs that start other runs and wait for them: a parent and root on each run, the WAITING status (no worker,
+    no executor) with when to wake and what for, the table of who awaits whom, and the command that caused a
+    command (a parent's HOLD sent on to its children).
+
+    WAITING keeps its partition and its deduplicationId like HELD, so the partial indexes and the claim functions
+    are made again with WAITING in their status lists."""
+    stmts = ["ALTER TABLE workflows.workflow_status ADD COLUMN %s" % column for column in (
+        "parent_uuid TEXT", "root_uuid TEXT", "wake_at BIGINT", "wait_fid INTEGER", "wait_mode TEXT",
+        "waiting_for TEXT")]
+    stmts.append("ALTER TABLE workflows.workflow_commands ADD COLUMN cause_id BIGINT")
+    stmts.append("""CREATE TABLE IF NOT EXISTS workflows.run_waits (
+            awaited_uuid TEXT NOT NULL,
+            waiter_uuid TEXT NOT NULL,
+            function_id INTEGER NOT NULL,
+            PRIMARY KEY (awaited_uuid, waiter_uuid, function_id)
+        )""")
+    stmts += [
+        d.create_index("rw_waiter", "run_waits", "waiter_uuid, function_id"),
+        d.create_index("ws_parent", "workflow_status", "parent_uuid, created_at, workflow_uuid",
+                       "parent_uuid IS NOT NULL"),
+        d.create_index("ws_waking", "workflow_status", "wake_at", "status = 'WAITING'"),
+        d.create_index("ws_top_created", "workflow_status", "created_at, workflow_uuid", "parent_uuid IS NULL"),
+        "DROP INDEX IF EXISTS workflows.ws_partition",
+        d.create_index("ws_partition", "workflow_status", "queue_name, partition_key",
+                       "status IN %s AND partition_key IS NOT NULL" % sql_list(_V7_PARTITION_HOLDING)),
+        "DROP INDEX IF EXISTS workflows.ws_dedup",
+        d.create_index("ws_dedup", "workflow_status", "queue_name, deduplication_id",
+                       "deduplication_id IS NOT NULL AND status IN %s" % sql_list(_V7_DEDUP_ACTIVE), unique=True),
+    ]
+    if d.name == "postgresql":
+        stmts += [_claim_queue_sql(_V1_EXECUTING, _V7_PARTITION_HOLDING),
+                  _claim_and_begin_sql(_V1_EXECUTING, _V7_PARTITION_HOLDING)]
+        stmts += _v5_claim_generic_plans(d)
+    return stmts
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
@@ -312,6 +364,7 @@ MIGRATIONS = [
     (4, "ws_claim_order: the queue claim's index in the claim's whole order", _v4_claim_order_index),
     (5, "claim functions keep generic plans (no re-planning per claim)", _v5_claim_generic_plans),
     (6, "executors.heartbeat_ms: each executor's heartbeat interval", _v6_executor_heartbeat_interval),
+    (7, "runs that wait for runs: parent and root, WAITING, run_waits, commands' causes", _v7_runs_that_wait),
 ]
 
 LATEST = MIGRATIONS[-1][0]

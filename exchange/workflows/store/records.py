@@ -26,9 +26,13 @@ def phase_entry(phase, at):
 
 
 def command_entry(command, outcome, why, at):
-    """A command's outcome; `command` is its row (id, cmd, actor, reason)."""
-    return dumps({"kind": "command", "cmd": command["cmd"], "actor": command["actor"], "reason": command["reason"],
-                  "outcome": outcome, "why": why, "commandId": command["id"], "at": at})
+    """A command's outcome; `command` is its row (id, cmd, actor, reason, and cause_id when a parent's command
+    caused it)."""
+    entry = {"kind": "command", "cmd": command["cmd"], "actor": command["actor"], "reason": command["reason"],
+             "outcome": outcome, "why": why, "commandId": command["id"], "at": at}
+    if command.get("cause_id") is not None:
+        entry["causeId"] = command["cause_id"]
+    return dumps(entry)
 
 
 def step_started_entry(name, function_id, at):

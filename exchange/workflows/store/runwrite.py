@@ -39,7 +39,7 @@ class RunWrite(object):
         self.insert_row = None  # dict of workflow_status columns for a new run
         self.update_sets = None  # list of (column, value)
         self.update_guard = None  # (sql, params) appended with AND
-        self.returning = None  # column names returned when the update matched
+        self.returning = None  # column names returned when the update matched, or (name, SQL expression) pairs
         self.checkpoint = None  # dict of operation_outputs columns
         self.fence = None  # run_count the checkpoint's execution began with: no insert once the run moved on
         self.events = []  # (key, value_json, ts)
@@ -47,6 +47,7 @@ class RunWrite(object):
         self.outcomes = []  # (command_id, state, reason, ts)
         self.supersede = None  # (reason, ts): every other PENDING command of the run
         self.notify = None  # (channel, payload) sent when the primary change happened (PostgreSQL only)
+        self.waits = None  # (function_id, [awaited run ids]): rows of run_waits for this run, with the change
 
     def update(self, sets, guard_sql, guard_params=(), returning=None):
         self.update_sets = list(sets)
@@ -60,6 +61,22 @@ class RunWrite(object):
 
     def primaries(self):
         return len([p for p in (self.insert_row, self.update_sets, self.checkpoint) if p])
+
+
+def _returning_names(w):
+    return [r[0] if isinstance(r, tuple) else r for r in (w.returning or ())]
+
+
+def _returning_sql(w):
+    return ", ".join(["workflow_uuid"] + ["%s AS %s" % (r[1], r[0]) if isinstance(r, tuple) else r
+                                          for r in (w.returning or ())])
+
+
+_WAITS_PG = ("wt AS (INSERT INTO workflows.run_waits (awaited_uuid, waiter_uuid, function_id) SELECT a.v, "
+             "p.workflow_uuid, CAST(? AS INTEGER) FROM p, json_array_elements_text(CAST(? AS json)) AS a(v) "
+             "ON CONFLICT DO NOTHING)")
+_WAITS_SQLITE = ("INSERT INTO workflows.run_waits (awaited_uuid, waiter_uuid, function_id) VALUES (?, ?, ?) "
+                 "ON CONFLICT DO NOTHING")
 
 
 class WriteResult(object):
@@ -159,7 +176,7 @@ def run_postgres(db, w):
              tuple([(c, v.sql if isinstance(v, Raw) else None) for c, v in w.update_sets]) if w.update_sets else None,
              w.update_guard[0] if w.update_sets else None, tuple(w.returning or ()), bool(w.checkpoint),
              w.fence is not None, bool(w.events), bool(w.streams), bool(w.outcomes), bool(w.supersede),
-             bool(w.notify))
+             bool(w.notify), bool(w.waits))
     sql = _PG_SQL.get(shape)
     if sql is None:
         sql = _pg_sql(w, shape)
@@ -193,12 +210,14 @@ def run_postgres(db, w):
         params.extend([cid for cid, _, _, _ in w.outcomes])
     if w.notify:
         params.extend(list(w.notify))
+    if w.waits:
+        params.extend([w.waits[0], "[" + ",".join([quote(i) for i in w.waits[1]]) + "]"])
     rows = db.query(sql, params)
     if w.update_sets:
         if not rows:
             return WriteResult(False)
         row = rows[0]
-        return WriteResult(True, dict(zip(w.returning, row[:-1])), int(row[-1]))
+        return WriteResult(True, dict(zip(_returning_names(w), row[:-1])), int(row[-1]))
     if w.checkpoint or w.insert_row:
         return WriteResult(int(rows[0][0]) == 1, None, int(rows[0][1]))
     return WriteResult(True, None, int(rows[0][1]))
@@ -212,7 +231,7 @@ def _pg_sql(w, shape):
                  "RETURNING workflow_uuid)" % (", ".join(columns), ", ".join(["?"] * len(columns)))]
     elif w.update_sets:
         sets, _ = _set_clause(w.update_sets)
-        returning = ", ".join(["workflow_uuid"] + w.returning)
+        returning = _returning_sql(w)
         parts = ["p AS (UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND %s RETURNING %s)"
                  % (sets, by_id(w.update_guard[0]), returning)]
     elif w.checkpoint:
@@ -256,8 +275,10 @@ def _pg_sql(w, shape):
     if w.notify:
         parts.append("nt AS (SELECT pg_notify(?, ?) AS n FROM p)")
         log_count += " + (SELECT count(*) * 0 FROM nt)"
+    if w.waits:
+        parts.append(_WAITS_PG)
     if w.update_sets:
-        tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in w.returning] or ["1"]), log_count)
+        tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in _returning_names(w)] or ["1"]), log_count)
     elif w.checkpoint or w.insert_row:
         tail = "SELECT (SELECT count(*) FROM p), %s" % log_count
     else:
@@ -278,13 +299,13 @@ def run_sqlite(db, w):
                 return WriteResult(False)
         elif w.update_sets:
             sets, set_params = _set_clause(w.update_sets)
-            returning = ", ".join(["workflow_uuid"] + w.returning)
+            returning = _returning_sql(w)
             found = db.query("UPDATE workflows.workflow_status SET %s WHERE workflow_uuid = ? AND (%s) RETURNING %s"
                              % (sets, w.update_guard[0], returning),
                              set_params + [w.workflow_uuid] + list(w.update_guard[1]))
             if not found:
                 return WriteResult(False)
-            row = dict(zip(w.returning, found[0][1:]))
+            row = dict(zip(_returning_names(w), found[0][1:]))
         elif w.checkpoint:
             inserted = db.execute("INSERT INTO workflows.operation_outputs (%s) %s ON CONFLICT DO NOTHING"
                                   % (", ".join(_CP_COLUMNS), _fenced_values(w)), _checkpoint_params(w))
@@ -321,4 +342,7 @@ def run_sqlite(db, w):
             db.execute("UPDATE workflows.workflow_commands SET state = '%s', outcome_reason = ?, decided_at = ? "
                        "WHERE workflow_uuid = ? AND state = '%s'%s" % (CMD_SUPERSEDED, CMD_PENDING, exclude),
                        [reason, ts, w.workflow_uuid] + handled)
+        if w.waits:
+            for awaited in w.waits[1]:
+                db.execute(_WAITS_SQLITE, (awaited, w.workflow_uuid, w.waits[0]))
         return WriteResult(True, row, len(w.streams))

@@ -6,24 +6,27 @@ settings and retention.
 """
 from exchange.workflows.store import migrations
 from exchange.workflows.store.dialect import for_name
-from exchange.workflows.store.statuses import CMD_PENDING, DEDUP_ACTIVE, EXECUTING, TERMINAL, sql_list
+from exchange.workflows.store.statuses import ACTIVE, CMD_PENDING, DEDUP_ACTIVE, EXECUTING, TERMINAL, sql_list
 from exchange.workflows.store.transitions import NOTIFY_CHANNEL, RunTransitions
 from exchange.workflows.util.errors import DatabaseError
+from exchange.workflows.util.jsoncodec import loads
 
 RUN_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                "deduplication_id", "inputs", "output", "error", "executor_id", "generation", "application_version",
                "created_by", "created_at", "updated_at", "claimed_at", "started_at", "completed_at", "timeout_ms",
-               "deadline_at", "run_count", "recovery_attempts", "retry_of", "retry_from")
+               "deadline_at", "run_count", "recovery_attempts", "retry_of", "retry_from", "parent_uuid", "root_uuid",
+               "wake_at", "wait_fid", "wait_mode", "waiting_for")
 
 CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output", "error", "attempts",
                       "started_at", "completed_at")
 
 COMMAND_COLUMNS = ("id", "workflow_uuid", "cmd", "topic", "payload", "actor", "actor_roles", "reason", "state",
-                   "outcome_reason", "received_at", "decided_at")
+                   "outcome_reason", "received_at", "decided_at", "cause_id")
 
 _EXECUTING = sql_list(EXECUTING)
 _DEDUP_ACTIVE = sql_list(DEDUP_ACTIVE)
 _TERMINAL = sql_list(TERMINAL)
+_ACTIVE = sql_list(ACTIVE)
 _RUN_SELECT = ", ".join(RUN_COLUMNS)
 
 
@@ -120,11 +123,14 @@ class Store(object):
                              % ", ".join(CHECKPOINT_COLUMNS), (workflow_uuid, function_id))
         return dict(zip(CHECKPOINT_COLUMNS, rows[0])) if rows else None
 
-    def copy_checkpoints(self, source_uuid, target_uuid, before_function_id):
+    def copy_checkpoints(self, source_uuid, target_uuid, before_function_id, except_function_ids=()):
+        skip = list(except_function_ids)
         return self.db.execute(
             "INSERT INTO workflows.operation_outputs (workflow_uuid, %s) SELECT ?, %s FROM workflows.operation_outputs "
-            "WHERE workflow_uuid = ? AND function_id < ?" % (", ".join(CHECKPOINT_COLUMNS), ", ".join(CHECKPOINT_COLUMNS)),
-            (target_uuid, source_uuid, before_function_id))
+            "WHERE workflow_uuid = ? AND function_id < ?%s" % (
+                ", ".join(CHECKPOINT_COLUMNS), ", ".join(CHECKPOINT_COLUMNS),
+                " AND function_id NOT IN (%s)" % _marks(len(skip)) if skip else ""),
+            [target_uuid, source_uuid, before_function_id] + skip)
 
     def append_stream(self, workflow_uuid, key, value, ts):
         """Append one value at the next offset of (run, key); returns the offset."""
@@ -155,6 +161,56 @@ class Store(object):
         rows = self.db.query("SELECT value, updated_at FROM workflows.workflow_events WHERE workflow_uuid = ? AND key = ?",
                              (workflow_uuid, key))
         return rows[0] if rows else None
+
+    # -- runs that start and await runs ------------------------------------------------------------------------------
+
+    def outcomes(self, workflow_uuids):
+        """{run id: (status, output, error, completed_at)} of the runs that exist among `workflow_uuids`."""
+        if not workflow_uuids:
+            return {}
+        rows = self.db.query("SELECT workflow_uuid, status, output, error, completed_at FROM workflows.workflow_status "
+                             "WHERE workflow_uuid IN (%s)" % _marks(len(workflow_uuids)), list(workflow_uuids))
+        return dict([(r[0], (r[1], r[2], r[3], r[4])) for r in rows])
+
+    def origin(self, workflow_uuid):
+        """{parent_uuid, root_uuid, created_by, queue_name, partition_key} of a run, or None when it does not
+        exist."""
+        columns = ("parent_uuid", "root_uuid", "created_by", "queue_name", "partition_key")
+        rows = self.db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid = ?" % ", ".join(columns),
+                             (workflow_uuid,))
+        return dict(zip(columns, rows[0])) if rows else None
+
+    def ancestors(self, workflow_uuid, most=64):
+        """The ids of a run's parent, its parent's parent, ... up to the root."""
+        found = []
+        current = workflow_uuid
+        while len(found) < most:
+            origin = self.origin(current)
+            if origin is None or origin["parent_uuid"] is None:
+                break
+            current = origin["parent_uuid"]
+            found.append(current)
+        return found
+
+    def active_children(self, parent_uuid):
+        """(id, status) of the runs a run started that have not ended."""
+        return self.db.query("SELECT workflow_uuid, status FROM workflows.workflow_status WHERE parent_uuid = ? AND "
+                             "status IN %s ORDER BY created_at, workflow_uuid" % _ACTIVE, (parent_uuid,))
+
+    def wait_of(self, workflow_uuid, function_id):
+        """What the run's wait at `function_id` was given when it first had to wait ({"deadline", "since", ...}),
+        or None when the run's last wait was another one."""
+        rows = self.db.query("SELECT wait_fid, waiting_for FROM workflows.workflow_status WHERE workflow_uuid = ?",
+                             (workflow_uuid,))
+        if not rows or rows[0][0] is None or int(rows[0][0]) != function_id or not rows[0][1]:
+            return None
+        return loads(rows[0][1])
+
+    def held_by_cause(self, workflow_uuid):
+        """True when the run's latest HOLD (applied or pending) was sent on by its parent's HOLD."""
+        rows = self.db.query("SELECT cause_id FROM workflows.workflow_commands WHERE workflow_uuid = ? AND cmd = 'HOLD' "
+                             "AND state IN ('PENDING', 'APPLIED') ORDER BY id DESC LIMIT 1", (workflow_uuid,))
+        return bool(rows) and rows[0][0] is not None
 
     # -- claims -----------------------------------------------------------------------------------------------------
 
@@ -250,9 +306,11 @@ class Store(object):
                 return None, run
             rows = self.db.query(
                 "INSERT INTO workflows.workflow_commands (workflow_uuid, cmd, topic, payload, actor, actor_roles, reason, "
-                "state, outcome_reason, received_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "state, outcome_reason, received_at, decided_at, cause_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (workflow_uuid, record.cmd, record.topic, record.payload, record.actor, record.actor_roles,
-                 record.reason, record.state, record.outcome_reason, now, None if record.state == CMD_PENDING else now))
+                 record.reason, record.state, record.outcome_reason, now, None if record.state == CMD_PENDING else now,
+                 record.cause_id))
             record.id = int(rows[0][0])
             if record.then is not None:
                 record.then(record)
@@ -279,9 +337,11 @@ class Store(object):
             "workflows.workflow_commands c JOIN workflows.workflow_status s ON s.workflow_uuid = c.workflow_uuid "
             "WHERE c.state = 'PENDING' AND s.status IN %s LIMIT ?)" % _TERMINAL, (now, limit))
 
-    def held_past_deadline(self, now, limit=100):
-        return [r[0] for r in self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE status = 'HELD' "
-                                            "AND deadline_at IS NOT NULL AND deadline_at < ? LIMIT ?", (now, limit))]
+    def parked_past_deadline(self, now, limit=100):
+        """Held and waiting runs past their deadline (timeoutSeconds)."""
+        return [r[0] for r in self.db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE status IN "
+                                            "('HELD', 'WAITING') AND deadline_at IS NOT NULL AND deadline_at < ? "
+                                            "LIMIT ?", (now, limit))]
 
     # -- messages (send / recv) -----------------------------------------------------------------------------------------
 
@@ -372,6 +432,7 @@ class Store(object):
                           "workflow_commands"):
                 self.db.execute("DELETE FROM workflows.%s WHERE workflow_uuid IN (%s)" % (table, marks), wids)
             self.db.execute("DELETE FROM workflows.notifications WHERE destination_uuid IN (%s)" % marks, wids)
+            self.db.execute("DELETE FROM workflows.run_waits WHERE waiter_uuid IN (%s)" % marks, wids)
             self.db.execute("DELETE FROM workflows.workflow_status WHERE workflow_uuid IN (%s)" % marks, wids)
         return len(wids)
 

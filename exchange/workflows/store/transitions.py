@@ -15,11 +15,12 @@ from exchange.workflows.store.runwrite import Raw, RunWrite
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ENQUEUED, ERROR, EXECUTING, HELD,
                                                MAX_RECOVERY_ATTEMPTS_EXCEEDED, PARTITION_HOLDING, PENDING,
                                                PHASE_ABORTED, PHASE_HELD, PHASE_IDLE, PHASE_RUNNING, PHASE_STOPPED,
-                                               RUNNING, STOPPED, SUCCESS, sql_list)
+                                               PHASE_WAITING, RUNNING, STOPPED, SUCCESS, TERMINAL, WAITING, sql_list)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.jsoncodec import dumps, quote
 
 NOTIFY_CHANNEL = "exchange_workflows"
+WAKE_PAYLOAD = "wake"  # the NOTIFY of a waiting run woken: any gateway may claim it
 
 
 class Fence(object):
@@ -58,6 +59,9 @@ ANY_SCOPE = "any scope (gateway, Designer, client)"
 TRANSITIONS = (
     Transition("enqueue", (), (ENQUEUED,), ANY_SCOPE,
                "status event; log: status with by, queue (unless the id exists or the deduplicationId is active)"),
+    Transition("start_child", (), (ENQUEUED,), BY_EXECUTION,
+               "as enqueue, and in the same round trip the parent's record of starting it (fenced by the parent's "
+               "execution)"),
     Transition("claim_and_begin", (ENQUEUED,), (RUNNING,), CLAIMER,
                "status and phase events; log: status with executor (within the queue's limits and partitions)"),
     Transition("release_begun", (RUNNING,), (ENQUEUED,), BY_EXECUTION,
@@ -76,15 +80,24 @@ TRANSITIONS = (
                "status and phase events; log: status with reason; command outcomes"),
     Transition("hand_back", (RUNNING,), (PENDING,), BY_EXECUTION,
                "log: status with reason"),
+    Transition("wait", (RUNNING,), (WAITING,), BY_EXECUTION,
+               "status and phase events; log: status with reason; command outcomes; who it awaits (run_waits)"),
+    Transition("wake", (WAITING,), (WAITING,), ANY_SCOPE,
+               "none: the wake time becomes now (an awaited run ended, or a STOP or HOLD came)"),
+    Transition("claim_woken", (WAITING,), (PENDING,), CLAIMER,
+               "none (a woken run, or one whose wait timed out)"),
     Transition("finish", (RUNNING,), (SUCCESS, ERROR, CANCELLED, STOPPED), BY_EXECUTION,
                "status and phase events; log: status with reason; command outcomes; other pending commands "
-               "superseded"),
+               "superseded; runs awaiting it woken"),
     Transition("give_up", (PENDING,), (MAX_RECOVERY_ATTEMPTS_EXCEEDED,), BY_EXECUTOR,
-               "status and phase events; log: status with reason; pending commands superseded"),
-    Transition("expire_held", (HELD,), (CANCELLED,), SWEEPER,
-               "status and phase events; log: status with reason; pending commands superseded"),
-    Transition("end_at_once", (ENQUEUED, HELD), (STOPPED, CANCELLED), SENDER,
-               "phase and status events; log: command, phase, status; pending commands superseded"),
+               "status and phase events; log: status with reason; pending commands superseded; runs awaiting it "
+               "woken"),
+    Transition("expire_parked", (HELD, WAITING), (CANCELLED,), SWEEPER,
+               "status and phase events; log: status with reason; pending commands superseded; runs awaiting it "
+               "woken"),
+    Transition("end_at_once", (ENQUEUED, HELD, WAITING), (STOPPED, CANCELLED), SENDER,
+               "phase and status events; log: command, phase, status; pending commands superseded; runs awaiting "
+               "it woken"),
 )
 _BY_NAME = dict([(t.name, t) for t in TRANSITIONS])
 
@@ -168,11 +181,47 @@ _RECORD_STEP = ("INSERT INTO workflows.operation_outputs (workflow_uuid, functio
                 "output, error, attempts, started_at, completed_at) %s ON CONFLICT DO NOTHING"
                 % runwrite.fenced_checkpoint("?, ?, 'step', ?, ?, ?, ?, ?, ?"))
 
+# the parent's checkpoint of a startChild, fenced by the parent's execution like every checkpoint
+_CHILD_CHECKPOINT = ("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, "
+                     "status, output, error, attempts, started_at, completed_at) %s ON CONFLICT DO NOTHING"
+                     % runwrite.fenced_checkpoint("?, ?, 'child', 'SUCCESS', ?, NULL, 1, ?, ?"))
+
 _EVENT_UPSERT = ("INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (workflow_uuid, key) DO UPDATE SET value = excluded.value, "
                  "updated_at = excluded.updated_at")
 _EVENT_HISTORY = ("INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) "
                   "VALUES (?, ?, ?, ?)")
+
+# a run that ends tells whether anyone awaits it, so only then is a wake-up written
+_HAS_WAITERS = ("has_waiters", "EXISTS (SELECT 1 FROM workflows.run_waits r WHERE r.awaited_uuid = workflow_uuid)")
+_FAILED = tuple([s for s in TERMINAL if s != SUCCESS])
+_AWAITED = ("SELECT 1 FROM workflows.run_waits r JOIN workflows.workflow_status c ON c.workflow_uuid = r.awaited_uuid "
+            "WHERE r.waiter_uuid = w.workflow_uuid AND r.function_id = w.wait_fid AND c.status ")
+# a waiting run is ready when what it awaits has happened: one of them ended ('any'), or all of them did or one
+# failed ('all')
+_READY = ("w.status = 'WAITING' AND (w.wake_at IS NULL OR w.wake_at > ?) AND ((w.wait_mode = 'any' AND EXISTS (%s"
+          "IN %s)) OR (w.wait_mode = 'all' AND (EXISTS (%sIN %s) OR NOT EXISTS (%sNOT IN %s))))" % (
+              _AWAITED, sql_list(TERMINAL), _AWAITED, sql_list(_FAILED), _AWAITED, sql_list(TERMINAL)))
+_WAKE = "UPDATE workflows.workflow_status AS w SET wake_at = ?, updated_at = ? WHERE %s AND " + _READY + \
+    " RETURNING workflow_uuid"
+
+_START_CHILD_PG = {}  # the columns of the child's row -> the statement
+
+
+def _start_child_sql(columns, notify):
+    return ("WITH p AS (INSERT INTO workflows.workflow_status (%s) VALUES (%s) ON CONFLICT DO NOTHING RETURNING "
+            "workflow_uuid), "
+            "ev AS (INSERT INTO workflows.workflow_events (workflow_uuid, key, value, updated_at) SELECT workflow_uuid, "
+            "'status', ?, CAST(? AS BIGINT) FROM p), "
+            "eh AS (INSERT INTO workflows.workflow_events_history (workflow_uuid, key, value, created_at) SELECT "
+            "workflow_uuid, 'status', ?, CAST(? AS BIGINT) FROM p), "
+            "lg AS (INSERT INTO workflows.streams (workflow_uuid, key, \"offset\", value, created_at) SELECT "
+            "workflow_uuid, 'log', 0, ?, CAST(? AS BIGINT) FROM p), "
+            "%scp AS (%s RETURNING 1) "
+            "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM cp)%s"
+            % (", ".join(columns), _marks(len(columns)), "nt AS (SELECT pg_notify(?, ?) AS n FROM p), " if notify else "",
+               _CHILD_CHECKPOINT, ", (SELECT count(*) FROM nt)" if notify else ""))
+
 
 _ENDED = "the run ended (%s)"
 _ENDED_FIRST = "the run ended (%s) before the command applied"
@@ -211,6 +260,8 @@ class RunTransitions(object):
         self._db = store.db
         self._dialect = store.dialect
         self._run = runwrite.run_postgres if self._dialect.supports_cte_dml else runwrite.run_sqlite
+        self.on_woken = None  # called with the ids of waiting runs this process woke (the engine claims them)
+        self.notify_wakes = lambda: True  # whether other processes must hear of a wake-up (PostgreSQL NOTIFY)
 
     def _commit(self, w):
         """Run a RunWrite; stream entries that lost an offset race (PostgreSQL) are appended again one by one."""
@@ -243,6 +294,39 @@ class RunTransitions(object):
             if outcome != "retry":  # else the conflicting run ended between the insert and the look: again
                 return outcome, existing
         return "duplicate", None
+
+    def start_child(self, row, parent_uuid, fence, function_id, name, started_at, completed_at,
+                    notify_payload=None):
+        """A child run (as enqueue) and its parent's checkpoint of the start, in one round trip; returns
+        (outcome of the child's insert: 'inserted' or 'exists', whether the checkpoint is the parent's).
+
+        The child's id is derived from the parent's and the position, so a replay that finds the child already
+        there ('exists', the gateway died before the checkpoint) records the checkpoint now."""
+        now = row["created_at"]
+        child = row["workflow_uuid"]
+        checkpoint = [function_id, name, quote(child), started_at, completed_at, parent_uuid, fence.run_count]
+        if self._dialect.supports_cte_dml:
+            columns = sorted(row)
+            shape = (tuple(columns), notify_payload is not None)
+            sql = _START_CHILD_PG.get(shape)
+            if sql is None:
+                sql = _START_CHILD_PG[shape] = _start_child_sql(columns, notify_payload is not None)
+            entry = status_entry(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"])
+            params = [row[c] for c in columns] + [quote(ENQUEUED), now, quote(ENQUEUED), now, entry, now]
+            if notify_payload is not None:
+                params += [NOTIFY_CHANNEL, notify_payload]
+            params += checkpoint
+            inserted, recorded = self._db.query(sql, params)[0][:2]
+            outcome = "inserted" if int(inserted) else "exists"
+            recorded = int(recorded) == 1
+        else:
+            with self._db.transaction():
+                outcome, _ = self.enqueue(row, notify_payload)
+                recorded = self._db.execute(_CHILD_CHECKPOINT, checkpoint) == 1
+        if not recorded:
+            mine = self._store.get_checkpoint(parent_uuid, function_id)  # an earlier attempt whose answer was lost
+            recorded = mine is not None and mine["function_name"] == name and mine["started_at"] == started_at
+        return outcome, recorded
 
     def enqueue_packed(self, texts, now):
         """New runs from the in-memory queue with their creation records, stamped `now`, in one statement
@@ -480,11 +564,93 @@ class RunTransitions(object):
         w = RunWrite(workflow_uuid)
         w.update([("status", status), ("phase", phase), ("updated_at", now), ("completed_at", now),
                   ("output", output), ("error", dumps(error) if error else None)] + _first_start(first_start),
-                 _GUARDS["finish"], _fenced(fence))
+                 _GUARDS["finish"], _fenced(fence), [_HAS_WAITERS])
         _with(w, records)
         _status_change(w, status, now, reason, phase, previous_phase)
         w.supersede = (_ENDED_FIRST % status, now)
-        return self._commit(w).matched
+        return self._ended(w, now)
+
+    def _ended(self, w, now):
+        """Commit the end of a run; then wake the runs that await it (after the commit: a waiter's own check after
+        it parked, or this one, is sure to see both)."""
+        result = self._commit(w)
+        if result.matched and result.row and result.row.get("has_waiters"):
+            self.wake_waiters_of(w.workflow_uuid, now)
+        return result.matched
+
+    # -- waiting for other runs ------------------------------------------------------------------------------------
+
+    def wait(self, workflow_uuid, fence, now, function_id, awaited, mode, deadline, description, reason, records,
+             previous_phase, first_start=None):
+        """RUNNING -> WAITING: the run leaves its worker and executor until what it awaits at `function_id` has
+        happened (mode 'any': one of `awaited` ended; 'all': all of them did, or one failed) or `deadline` passes.
+
+        `description` (JSON-native) says what it waits for, for operators. After the change commits the run is
+        woken at once if an awaited run ended meanwhile."""
+        w = RunWrite(workflow_uuid)
+        w.update([("status", WAITING), ("phase", PHASE_WAITING), ("updated_at", now), ("executor_id", None),
+                  ("wake_at", deadline), ("wait_fid", function_id), ("wait_mode", mode),
+                  ("waiting_for", dumps(description))] + _first_start(first_start), _GUARDS["wait"], _fenced(fence))
+        _with(w, records)
+        _status_change(w, WAITING, now, reason, PHASE_WAITING, previous_phase)
+        w.waits = (function_id, list(awaited))
+        matched = self._commit(w).matched
+        if matched:
+            self.wake_ready([workflow_uuid], now_ms())
+        return matched
+
+    def wake(self, workflow_uuid, now):
+        """A waiting run is to be executed now whatever it awaits (a STOP or HOLD was sent to it); False when it is
+        not waiting."""
+        woken = self._wake("w.workflow_uuid = ? AND w.status = 'WAITING' AND (w.wake_at IS NULL OR w.wake_at > ?)",
+                           [workflow_uuid, now], now, plain=True)
+        return bool(woken)
+
+    def wake_ready(self, workflow_uuids, now):
+        """Wake those of these waiting runs whose wait is over; returns their ids."""
+        if not workflow_uuids:
+            return []
+        return self._wake("w.workflow_uuid IN (%s)" % _marks(len(workflow_uuids)), list(workflow_uuids), now)
+
+    def wake_waiters_of(self, awaited_uuid, now):
+        """Wake the runs whose wait the end of `awaited_uuid` completes; returns their ids."""
+        return self._wake("w.workflow_uuid IN (SELECT r.waiter_uuid FROM workflows.run_waits r WHERE "
+                          "r.awaited_uuid = ?)", [awaited_uuid], now)
+
+    def wake_all_ready(self, now):
+        """The fallback of the timer tick: wake every waiting run whose wait is over (a wake-up that was lost with
+        a process, or raced with a commit)."""
+        return self._wake("w.status = 'WAITING'", [], now)
+
+    def _wake(self, where, params, now, plain=False):
+        if plain:
+            sql = ("UPDATE workflows.workflow_status AS w SET wake_at = ?, updated_at = ? WHERE %s RETURNING "
+                   "workflow_uuid" % where)
+            args = [now, now] + params
+        else:
+            sql = _WAKE % where
+            args = [now, now] + params + [now]
+        notify = self._dialect.supports_notify and self.notify_wakes()
+        if notify:
+            sql = ("WITH w AS (%s), n AS (SELECT pg_notify(?, ?) FROM (SELECT 1 FROM w LIMIT 1) x) SELECT "
+                   "w.workflow_uuid, (SELECT count(*) FROM n) FROM w" % sql)
+            args += [NOTIFY_CHANNEL, WAKE_PAYLOAD]
+        woken = [r[0] for r in self._db.query(sql, args)]
+        if woken and self.on_woken is not None:
+            self.on_woken(woken)
+        return woken
+
+    def claim_woken(self, executor_id, generation, limit, now):
+        """WAITING -> PENDING on this executor for up to `limit` runs whose wake time has come (woken, or past
+        their deadline), earliest first."""
+        if limit <= 0:
+            return []
+        rows = self._db.query(
+            "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
+            "updated_at = ?, wake_at = NULL WHERE workflow_uuid IN (SELECT workflow_uuid FROM workflows.workflow_status "
+            "WHERE status = 'WAITING' AND wake_at <= ? ORDER BY wake_at LIMIT ?%s) AND %s RETURNING workflow_uuid"
+            % (self._dialect.skip_locked(), _GUARDS["claim_woken"]), (executor_id, generation, now, now, now, limit))
+        return [r[0] for r in rows]
 
     # -- runs no execution holds ------------------------------------------------------------------------------------
 
@@ -493,17 +659,17 @@ class RunTransitions(object):
         executed again; its queue slot and partition are freed."""
         return self._end_unheld(workflow_uuid, "give_up", [executor_id], MAX_RECOVERY_ATTEMPTS_EXCEEDED, now, error)
 
-    def expire_held(self, workflow_uuid, now, error):
-        """HELD -> CANCELLED: a held run that passed its deadline."""
-        return self._end_unheld(workflow_uuid, "expire_held", [], CANCELLED, now, error)
+    def expire_parked(self, workflow_uuid, now, error):
+        """HELD or WAITING -> CANCELLED: a run parked past its deadline (the run's timeoutSeconds)."""
+        return self._end_unheld(workflow_uuid, "expire_parked", [], CANCELLED, now, error)
 
     def _end_unheld(self, workflow_uuid, name, guard_params, status, now, error):
         w = RunWrite(workflow_uuid)
         w.update([("status", status), ("phase", PHASE_ABORTED), ("updated_at", now), ("completed_at", now),
-                  ("error", dumps(error))], _GUARDS[name], guard_params)
+                  ("error", dumps(error))], _GUARDS[name], guard_params, [_HAS_WAITERS])
         _status_change(w, status, now, error["message"], PHASE_ABORTED)
         w.supersede = (_ENDED % status, now)
-        return self._commit(w).matched
+        return self._ended(w, now)
 
     def end_at_once(self, workflow_uuid, judged_status, status, now, command, why, error=None):
         """ENQUEUED or HELD -> STOPPED or CANCELLED when the command arrives (no execution holds the run), inside
@@ -513,11 +679,11 @@ class RunTransitions(object):
         phase = PHASE_STOPPED if status == STOPPED else PHASE_ABORTED
         w = RunWrite(workflow_uuid)
         w.update([("status", status), ("phase", phase), ("completed_at", now), ("error", dumps(error) if error else None),
-                  ("updated_at", now)], "status = ?", [judged_status])
+                  ("updated_at", now)], "status = ?", [judged_status], [_HAS_WAITERS])
         records = Records().log(command_entry(command, CMD_APPLIED, why, now), now).phase_changed(phase, now)
         _with(w, records)
         w.events.append(("status", quote(status), now))
         w.add_log(status_entry(status, now, reason=why), now)
         w.supersede = (_ENDED % status, now)
-        return self._commit(w).matched
+        return self._ended(w, now)
 

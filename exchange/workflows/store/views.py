@@ -1,10 +1,11 @@
 """Read queries for UIs and the service's get/list calls (keyset pagination, fast on large tables)."""
-from exchange.workflows.store.statuses import EXECUTING, PARTITION_HOLDING, sql_list
+from exchange.workflows.store.statuses import ACTIVE, EXECUTING, PARTITION_HOLDING, sql_list
+from exchange.workflows.util.jsoncodec import loads
 from exchange.workflows.store.store import CHECKPOINT_COLUMNS, COMMAND_COLUMNS, RUN_COLUMNS
 
 _LIST_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                  "executor_id", "created_by", "created_at", "updated_at", "started_at", "completed_at",
-                 "recovery_attempts", "retry_of")
+                 "recovery_attempts", "retry_of", "parent_uuid", "root_uuid")
 
 
 def _marks(n):
@@ -12,10 +13,16 @@ def _marks(n):
 
 
 def list_runs(db, name=None, statuses=None, queue=None, partition=None, created_from=None, created_to=None,
-              cursor=None, limit=50):
-    """Newest first. `cursor` is (created_at, workflow_uuid) of the last row of the previous page."""
+              cursor=None, limit=50, parent=None, top_level=False):
+    """Newest first. `cursor` is (created_at, workflow_uuid) of the last row of the previous page. `parent`: only
+    the runs that run started; `top_level`: no child runs."""
     where = []
     params = []
+    if parent:
+        where.append("parent_uuid = ?")
+        params.append(parent)
+    if top_level:
+        where.append("parent_uuid IS NULL")
     if name:
         where.append("name = ?")
         params.append(name)
@@ -83,6 +90,25 @@ def commands(db, workflow_uuid, after_id=0):
     return [dict(zip(COMMAND_COLUMNS, r)) for r in rows]
 
 
+def children(db, workflow_uuid):
+    """The runs a run started (including, for a retry, those of the original that it reuses), oldest first."""
+    started = [r[0] for r in db.query("SELECT output FROM workflows.operation_outputs WHERE workflow_uuid = ? AND "
+                                      "kind = 'child' AND status = 'SUCCESS' ORDER BY function_id", (workflow_uuid,))]
+    ids = [loads(text) for text in started if text]
+    cols = ("workflow_uuid", "name", "status", "phase", "partition_key", "queue_name", "created_at", "started_at",
+            "completed_at")
+    rows = db.query("SELECT %s FROM workflows.workflow_status WHERE parent_uuid = ? ORDER BY created_at, workflow_uuid"
+                    % ", ".join(cols), (workflow_uuid,))
+    found = dict([(r[0], dict(zip(cols, r))) for r in rows])
+    reused = [i for i in ids if i not in found]
+    if reused:
+        for r in db.query("SELECT %s FROM workflows.workflow_status WHERE workflow_uuid IN (%s)"
+                          % (", ".join(cols), _marks(len(reused))), reused):
+            found[r[0]] = dict(zip(cols, r))
+    order = ids + [r[0] for r in rows if r[0] not in ids]
+    return [found[i] for i in order if i in found]
+
+
 def retries_of(db, workflow_uuid):
     return [r[0] for r in db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE retry_of = ? "
                                    "ORDER BY created_at", (workflow_uuid,))]
@@ -92,8 +118,8 @@ def queue_stats(db, now):
     """Per queue: counts of non-terminal runs by status, busy partitions, age of the oldest waiting run."""
     stats = {}
     for queue, status, count, oldest in db.query(
-            "SELECT queue_name, status, count(*), MIN(created_at) FROM workflows.workflow_status WHERE status IN "
-            "('ENQUEUED', 'PENDING', 'RUNNING', 'HELD') GROUP BY queue_name, status"):
+            "SELECT queue_name, status, count(*), MIN(created_at) FROM workflows.workflow_status WHERE status IN %s "
+            "GROUP BY queue_name, status" % sql_list(ACTIVE)):
         entry = stats.setdefault(queue, {"counts": {}, "activePartitions": [], "oldestWaitingMs": None})
         entry["counts"][status] = int(count)
         if status == "ENQUEUED" and oldest is not None:
