@@ -301,3 +301,54 @@ def test_a_gateway_paused_between_steps_past_its_lease_starts_no_step_of_the_run
         os.kill(paused.proc.pid, signal.SIGCONT)
 
     _assert_finished_and_not_continued_by_gw1(cluster, wids, taken, resumed, 4)
+
+
+def _children(cluster, wid):
+    return [r[0] for r in cluster.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE parent_uuid = %s "
+                                        "ORDER BY created_at", (wid,))]
+
+
+def test_a_procedure_whose_gateway_is_killed_goes_on_elsewhere_and_no_unit_starts_twice(cluster):
+    """The parent starts its units, which spread over two gateways; the parent's gateway is killed before it
+    awaits them: the other gateway replays it (the same children, none started again), takes the lost unit over,
+    and the procedure ends with every recorded step of every unit executed once."""
+    gw1 = cluster.launch(["gw1"])[0]
+    wid = cluster.start("m.procedure", queueName="m.free", params={"units": 2, "count": 3, "seconds": 0.1})
+    cluster.wait(lambda: len([e for e in cluster.side("gate") if e["wid"] == wid]) == 1, 120,
+                 "the procedure to start its units and reach its gate")
+    children = _children(cluster, wid)
+    assert len(children) == 2
+    gw2 = cluster.launch(["gw2"])[0]
+    cluster.wait(lambda: len(cluster.side("gate")) == 3, 120, "one unit at its gate on each gateway")
+    assert set(r["executor_id"] for r in cluster.runs(children).values()) == set(["gw1", "gw2"])
+    gw1.kill9()
+    cluster.open_gate("units")
+    cluster.open_gate("procedure")
+    runs = cluster.wait_finished([wid] + children, timeout=180)
+    assert runs[wid]["status"] == "SUCCESS", cluster.diagnostics()
+    assert all(runs[c]["status"] == "SUCCESS" for c in children)
+    assert (runs[wid]["executor_id"], runs[wid]["recovery_attempts"]) == ("gw2", 1)
+    assert _children(cluster, wid) == children  # the replay found its children: none started again
+    executions = _executions(cluster)
+    checkpoints = cluster.checkpoints(children)
+    for child in children:
+        numbered = [c for c in checkpoints[child] if c[1] == "s"]
+        assert len(numbered) == 3
+        for index, (_, _, _, output, _) in enumerate(numbered):
+            assert executions[(child, index)][-1]["token"] == json.loads(output)["token"]
+        assert all(len(executions[(child, index)]) == 1 for index in (1, 2))  # after the gate: once
+    assert gw2.alive()
+
+
+def test_a_unit_ending_on_one_gateway_wakes_its_procedure_waiting_for_the_other(cluster):
+    gws = cluster.launch(["gw1", "gw2"])
+    cluster.open_gate("units")
+    cluster.open_gate("procedure")
+    wid = cluster.start("m.procedure", queueName="m.free", params={"units": 2, "count": 6, "seconds": 0.2})
+    runs = cluster.wait_finished([wid], timeout=120)
+    assert runs[wid]["status"] == "SUCCESS", cluster.diagnostics()
+    children = cluster.runs(_children(cluster, wid))
+    assert set(r["executor_id"] for r in children.values()) == set(["gw1", "gw2"])
+    ended = max(r["completed_at"] for r in children.values())
+    assert runs[wid]["completed_at"] - ended < 1000  # woken by the unit's end, not by a lease or a sweep
+    assert all(g.alive() for g in gws)

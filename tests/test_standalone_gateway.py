@@ -219,3 +219,34 @@ def test_a_second_gateway_on_a_taken_console_address_exits_2_with_one_line_and_r
     executors = admin.listExecutors()
     assert executors["ok"], executors
     assert [e for e in executors["data"]["executors"] if e["executorId"] == "second-on-host"] == []
+
+
+def test_a_gateway_killed_after_a_child_started_never_starts_it_twice_when_the_parent_replays(gateway_db):
+    """kill -9 while the parent is in the step after its startChild, the start's record lost as if the crash had
+    come between the child's insert and its record: after the restart the parent replays and finds its child."""
+    extra = ("--executor-id", "kill-child", "--pythonpath", os.path.join(ROOT, "tests"), "--modules",
+             "workflows_for_tests", "--tick-ms", "200")
+    gateway = Gateway(gateway_db, *extra)
+    try:
+        wid = service.start(workflowName="t.child_then_steps", inputs={"resolved": {"steps": 12, "delay": 0.25}})[
+            "data"]["workflowId"]
+        wait_for(lambda: len(service.listSteps(workflowId=wid)["data"]["steps"]) >= 3, timeout=60)
+    finally:
+        gateway.kill()
+    children = [r["workflowId"] for r in service.listRuns(parentWorkflowId=wid)["data"]["runs"]]
+    assert len(children) == 1
+    make = service.listSteps(workflowId=wid)["data"]["steps"][0]
+    assert make["kind"] == "child" and make["output"] == children[0]
+    from exchange.workflows.host import runtime
+
+    runtime.engine().store.db.execute("DELETE FROM workflows.operation_outputs WHERE workflow_uuid = ? AND "
+                                      "function_id = 1", (wid,))
+    gateway = Gateway(gateway_db, *extra)
+    try:
+        run = wait_status(wid, timeout=90)
+        assert run["status"] == "SUCCESS", run
+        assert run["output"] == {"child": children[0], "output": 5}
+        assert [r["workflowId"] for r in service.listRuns(parentWorkflowId=wid)["data"]["runs"]] == children
+        assert run["runCount"] >= 2
+    finally:
+        assert gateway.interrupt() == 0

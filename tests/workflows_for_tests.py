@@ -209,3 +209,109 @@ def fixable(unit="U1", before=2, after=2):
     for index in range(after):
         count_step(before + index, 0)
     return "fixed"
+
+
+@workflow(name="t.parent", on_stop=_cleanup)
+def parent(children=2, steps=3, delay=0.02, child="t.stoppable", after=1):
+    """Starts `children` runs of `child` side by side, awaits them all, then `after` steps."""
+    wf = getWorkflows()
+    ids = [wf.startChild(child, {"steps": steps, "delay": delay}, partitionKey="unit-%d" % index)
+           for index in range(children)]
+    outputs = wf.awaitAll(ids)
+    for index in range(after):
+        count_step(index, 0)
+    return {"children": ids, "outputs": outputs}
+
+
+@workflow(name="t.failing_parent")
+def failing_parent(message="jammed"):
+    """One child that succeeds, one that fails: the await raises ChildFailed, caught and returned."""
+    wf = getWorkflows()
+    good = wf.startChild("t.linear", {"steps": 1})
+    bad = wf.startChild("t.fails", {"message": message})
+    try:
+        wf.awaitAll([good, bad])
+    except Exception as exc:
+        return {"caught": type(exc).__name__, "workflowId": exc.workflowId, "status": exc.status,
+                "errorType": exc.errorType, "errorMessage": exc.errorMessage, "good": good, "bad": bad}
+    return "no failure"
+
+
+@workflow(name="t.parent_of_failure")
+def parent_of_failure(unit="U1"):
+    """A child that fails until FIXED has the unit, next to one that succeeds: the parent fails with it."""
+    wf = getWorkflows()
+    good = wf.startChild("t.linear", {"steps": 1})
+    fixable = wf.startChild("t.fixable", {"unit": unit, "before": 0, "after": 0})
+    return wf.awaitAll([good, fixable])
+
+
+@workflow(name="t.first_of")
+def first_of(slow_steps=40):
+    wf = getWorkflows()
+    slow_one = wf.startChild("t.slow", {"steps": slow_steps, "delay": 0.05})
+    quick_one = wf.startChild("t.linear", {"steps": 1})
+    winner, output = wf.awaitFirst([slow_one, quick_one])
+    return {"winner": winner, "output": output, "quick": quick_one, "slow": slow_one}
+
+
+@workflow(name="t.awaiter")
+def awaiter(target="", timeout=None):
+    """Awaits any run by id (one a script started)."""
+    return getWorkflows().awaitResult(target, timeoutSeconds=timeout)
+
+
+@workflow(name="t.await_timeout")
+def await_timeout(timeout=0.3):
+    wf = getWorkflows()
+    child = wf.startChild("t.slow", {"steps": 100, "delay": 0.05})
+    try:
+        wf.awaitResult(child, timeoutSeconds=timeout)
+    except Exception as exc:
+        return {"caught": type(exc).__name__, "child": child}
+    return "no timeout"
+
+
+@workflow(name="t.bad_children")
+def bad_children(case="unknown"):
+    wf = getWorkflows()
+    if case == "unknown":
+        wf.startChild("t.no_such_workflow")
+    elif case == "queue":
+        wf.startChild("t.linear", queueName="t.undeclared")
+    elif case == "malformed":
+        wf.awaitResult("not-a-uuid")
+    elif case == "missing":
+        wf.awaitResult("0f4d1b4e-2f3a-4c9e-9d7e-1234567890ab")
+    elif case == "self":
+        wf.awaitResult(wf.workflowId)
+    elif case == "partition":
+        wf.startChild("t.linear", {"steps": 1}, partitionKey="reactor-own")
+    return "unreachable"
+
+
+@workflow(name="t.awaits_parent")
+def awaits_parent():
+    """A child that awaits its own parent: refused."""
+    wf = getWorkflows()
+    from exchange.workflows.host import runtime
+
+    parent_id = runtime.engine().store.origin(wf.workflowId)["parent_uuid"]
+    return wf.awaitResult(parent_id)
+
+
+@workflow(name="t.cycle_parent")
+def cycle_parent():
+    wf = getWorkflows()
+    child = wf.startChild("t.awaits_parent")
+    return wf.awaitResult(child)
+
+
+@workflow(name="t.child_then_steps")
+def child_then_steps(steps=20, delay=0.25):
+    """Starts a child, then takes its time over `steps` steps, then awaits the child."""
+    wf = getWorkflows()
+    child = wf.startChild("t.slow", {"steps": 5, "delay": 0.05})
+    for index in range(steps):
+        count_step(index, delay)
+    return {"child": child, "output": wf.awaitResult(child)}

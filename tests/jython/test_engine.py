@@ -172,3 +172,63 @@ def test_bad_input_and_a_database_that_is_down_are_codes(gateway):
     resp = service.start(workflowName="je.steps")
     assert not resp["ok"] and resp["code"] == "DB_UNAVAILABLE", resp
     assert service.listRuns()["code"] == "DB_UNAVAILABLE"
+
+
+def test_a_procedure_starts_unit_procedures_awaits_them_and_holds_no_worker_while_it_waits(gateway):
+    engine = gateway(workers=2)  # the procedure and two units on two workers: only if waiting frees its worker
+    service = _service()
+    wid = service.start(workflowName="je.procedure", inputs={"resolved": {"count_": 4, "seconds": 0.05}})["data"][
+        "workflowId"]
+    run = wait_status(service, wid, timeout=60)
+    assert run["status"] == "SUCCESS", run
+    children = run["output"]["children"]
+    assert run["output"]["first"] in children
+    assert [o["total"] for o in run["output"]["outputs"]] == [12, 12]
+    listed = service.getWorkflow(workflowId=wid)["data"]["children"]
+    assert [c["workflowId"] for c in listed] == children and [c["status"] for c in listed] == ["SUCCESS", "SUCCESS"]
+    assert [c["partitionKey"] for c in listed] == [u"r\u00e9acteur-a", "reactor-b"]
+    statuses = [h["value"] for h in service.getWorkflow(workflowId=wid, includeHistory=True)["data"]["eventHistory"]
+                if h["key"] == "status"]
+    assert "WAITING" in statuses
+    wait_for(lambda: engine.kernel.active.size() == 0, timeout=5, message="the workers to be free")
+
+
+def test_a_java_exception_in_a_child_reaches_the_parent_as_child_failed(gateway):
+    gateway()
+    service = _service()
+    wid = service.start(workflowName="je.catches")["data"]["workflowId"]
+    run = wait_status(service, wid, timeout=60)
+    assert run["status"] == "SUCCESS", run
+    out = run["output"]
+    assert (out["type"], out["status"], out["errorType"]) == ("ChildFailed", "ERROR", "IllegalStateException")
+    assert out["errorMessage"] == u"vanne bloqu\u00e9e"
+
+
+def test_hold_resume_and_stop_of_a_procedure_go_on_to_its_units_under_jython(gateway):
+    gateway()
+    service = _service()
+    wid = service.start(workflowName="je.commanded")["data"]["workflowId"]
+
+    def waiting_with_children():
+        run = service.getWorkflow(workflowId=wid)["data"]
+        return run if run["status"] == "WAITING" and len(run["children"]) == 2 else None
+    kids = [c["workflowId"] for c in wait_for(waiting_with_children, timeout=30)["children"]]
+    operator = {"name": u"op\u00e9rateur", "roles": ["operator"]}
+    hold = service.sendCommand(workflowId=wid, cmd="HOLD", reason="sample", actor=operator)
+    assert hold["code"] == "COMMAND_ACCEPTED", hold
+    for kid in kids + [wid]:
+        wait_status(service, kid, ("HELD",), timeout=30)
+    for kid in kids:
+        commands = service.listCommands(workflowId=kid)["data"]["commands"]
+        assert [(c["cmd"], c["actor"], c["causeId"]) for c in commands] == [
+            ("HOLD", u"op\u00e9rateur", hold["data"]["commandId"])]
+    assert service.sendCommand(workflowId=wid, cmd="RESUME", actor=operator)["ok"]
+    wait_for(lambda: service.getWorkflow(workflowId=wid)["data"]["status"] == "WAITING", timeout=30)
+    stop = service.sendCommand(workflowId=wid, cmd="STOP", actor={"name": "sam", "roles": ["supervisor"]})
+    assert stop["ok"], stop
+    assert wait_status(service, wid, timeout=60)["status"] == "STOPPED"
+    for kid in kids:
+        assert wait_status(service, kid, timeout=60)["status"] == "STOPPED"
+        assert [c["cmd"] for c in service.listCommands(workflowId=kid)["data"]["commands"]] == ["HOLD", "RESUME",
+                                                                                               "STOP"]
+    assert _counts(wid).get("procedure-cleanup") == 1

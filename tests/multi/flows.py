@@ -132,3 +132,32 @@ def crasher():
 @workflow(name="m.quick")
 def quick(label=None, seconds=0.0):
     return numbered(0, seconds)["token"]
+
+
+# -- a procedure over unit procedures on several gateways ---------------------------------------------------------------
+
+declareQueue("m.units", workerConcurrency=1)  # one unit per gateway: the units of a procedure spread out
+
+
+@workflow(name="m.procedure")
+def procedure(units=2, count=3, seconds=0.1):
+    """Starts one m.unit per unit on m.units (numbered step between the starts), waits at gate "procedure", then
+    awaits them all."""
+    wf = getWorkflows()
+    children = []
+    for index in range(units):
+        children.append(wf.startChild("m.unit", {"count": count, "seconds": seconds}, queueName="m.units",
+                                      partitionKey="unit-%d" % index))
+        numbered(index, 0)
+    wait_gate("procedure", 120.0)
+    return wf.awaitAll(children)
+
+
+@workflow(name="m.unit")
+def unit(count=3, seconds=0.1):
+    """A numbered step, gate "units", then count - 1 numbered steps."""
+    tokens = [numbered(0, 0)["token"]]
+    wait_gate("units", 120.0)
+    for index in range(1, count):
+        tokens.append(numbered(index, seconds)["token"])
+    return tokens

@@ -2,6 +2,9 @@
 
 demo.commands_60s  about 60 one-second steps; honours HOLD / RESUME / STOP, and RESET resets its counter
 demo.quick         three short steps, for quick tries
+demo.procedure     a batch procedure: one demo.unit_procedure per unit (its partition key), side by side, awaited
+                   together; HOLD / RESUME / STOP of the procedure go on to its unit procedures
+demo.unit_procedure  about 20 one-second steps on one unit
 """
 import time
 
@@ -72,3 +75,51 @@ def quick(paramOne="BATCH-001", paramTwo="AUTO"):
     value = third(second(first(paramOne)), paramTwo)
     getWorkflows().setEvent("result", value)
     return value
+
+
+@step(name="phase")
+def unit_phase(unit, index):
+    time.sleep(1.0)
+    return {"unit": unit, "phase": index + 1}
+
+
+def _unit_safe_state():
+    getWorkflows().progress("unit stopped: valves closed, agitator off")
+    return "safe"
+
+
+@workflow(name="demo.unit_procedure",
+          params={"batch": {"type": "str", "label": "Batch id"}, "unit": {"type": "str", "label": "Unit"},
+                  "phases": {"type": "int", "label": "Phases"}},
+          templates={"default": {"batch": "BATCH-001", "unit": "line-1/reactor-a", "phases": 20}},
+          on_stop=_unit_safe_state)
+def unit_procedure(batch="BATCH-001", unit="line-1/reactor-a", phases=20):
+    """About 20 one-second steps on one unit of a batch."""
+    wf = getWorkflows()
+    done = 0
+    for index in range(phases):
+        unit_phase(unit, index)
+        done += 1
+        wf.setEvent("phase", done)
+    return {"batch": batch, "unit": unit, "phases": done}
+
+
+def _procedure_safe_state():
+    getWorkflows().progress("procedure stopped after its unit procedures")
+    return "safe"
+
+
+@workflow(name="demo.procedure",
+          params={"batch": {"type": "str", "label": "Batch id"},
+                  "units": {"type": "json", "label": "Units (a list of partition keys)"}},
+          templates={"default": {"batch": "BATCH-001", "units": ["line-1/reactor-a", "line-1/reactor-b"]}},
+          on_stop=_procedure_safe_state)
+def procedure(batch="BATCH-001", units=None):
+    """A batch procedure: one unit procedure per unit, run side by side and awaited together."""
+    wf = getWorkflows()
+    units = list(units or ["line-1/reactor-a", "line-1/reactor-b"])
+    children = [wf.startChild("demo.unit_procedure", {"batch": batch, "unit": unit, "phases": 20}, partitionKey=unit)
+                for unit in units]
+    wf.progress("started %d unit procedures" % len(children), {"children": children})
+    outputs = wf.awaitAll(children)
+    return {"batch": batch, "units": outputs}

@@ -3,7 +3,8 @@ from exchange.workflows.engine import policy
 from exchange.workflows.engine.starts import insert
 from exchange.workflows.store.records import LOG_KEY, command_entry
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
-                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, STEP_SUCCESS, STOPPED)
+                                               MAX_RECOVERY_ATTEMPTS_EXCEEDED, STEP_SUCCESS, STOPPED, SUCCESS,
+                                               TERMINAL, WAITING)
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -14,8 +15,9 @@ RETRYABLE = (ERROR, STOPPED, CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED)
 
 
 class CommandRecord(object):
-    def __init__(self, cmd, payload, actor, reason, verdict):
+    def __init__(self, cmd, payload, actor, reason, verdict, cause_id=None):
         self.id = None
+        self.cause_id = cause_id
         self.cmd = cmd
         self.topic = "cmd"
         self.payload = payload
@@ -39,8 +41,10 @@ def command_roles(engine):
     return table
 
 
-def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=None):
-    """Record a command and answer at once; returns (record, run). See policy.py for the rules."""
+def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=None, cause_id=None):
+    """Record a command and answer at once; returns (record, run). See policy.py for the rules.
+
+    `cause_id`: the command of a parent that this one passes on to its child."""
     wid = ids.normalize(workflow_uuid)
     if wid is None:
         raise InvalidArgument("workflowId must be a UUID", field="workflowId")
@@ -63,7 +67,7 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
         verdict = policy.judge(cmd, run, pending, who, declared, roles)
         if verdict.state is None:
             return None
-        record = CommandRecord(cmd, payload_text, who, reason, verdict)
+        record = CommandRecord(cmd, payload_text, who, reason, verdict, cause_id)
         if verdict.state != CMD_PENDING:
             record.then = lambda r: _log_decision(store, wid, r, r.state, r.outcome_reason)
         elif _applies_at_once(cmd, run["status"], pending):
@@ -83,7 +87,26 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
         if run["status"] == HELD:
             engine.kernel.set_flag("heldCommand", True)
             engine.wake(new_work=False)
+        elif run["status"] == WAITING and cmd in policy.WAKES_WAITING:
+            store.transitions.wake(wid, now_ms())  # a gateway executes it to apply the command at its boundary
+    if cmd in policy.CASCADES and (record.state == CMD_PENDING or record.applied_at_once):
+        _pass_on_to_children(engine, wid, record, who)
     return record, run
+
+
+def _pass_on_to_children(engine, wid, record, who):
+    """The parent's HOLD, RESUME, STOP or cancel, sent to each of its active children as a command of its own
+    (judged with the same roles, naming the parent's as its cause); a RESUME only to children held by such a
+    HOLD. A child that refuses it records why; that changes nothing for the parent or the other children."""
+    store = engine.store
+    for child_id, _ in store.active_children(wid):
+        if record.cmd == policy.RESUME and not store.held_by_cause(child_id):
+            continue  # held on its own: an operator resumes it
+        try:
+            send_command(engine, child_id, record.cmd, record.reason, who, cause_id=record.id)
+        except WorkflowsError as exc:
+            engine.logger("commands").warn("%s of %s not passed on to child %s: %s" % (
+                record.cmd, wid, child_id, exc.message))
 
 
 def _applies_at_once(cmd, status, pending):
@@ -91,13 +114,13 @@ def _applies_at_once(cmd, status, pending):
     other command before it. Everything else waits for a step boundary, so commands keep their order and a held
     run's STOP runs its on_stop cleanup."""
     if cmd == policy.CANCEL:
-        return status in (ENQUEUED, HELD)
+        return status in (ENQUEUED, HELD, WAITING)
     return cmd == policy.STOP and status == ENQUEUED and not pending
 
 
 def _as_row(record, wid):
     return {"id": record.id, "cmd": record.cmd, "actor": record.actor, "reason": record.reason,
-            "workflow_uuid": wid}
+            "workflow_uuid": wid, "cause_id": record.cause_id}
 
 
 def _log_decision(store, wid, record, state, why):
@@ -141,6 +164,7 @@ def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
                              data={"status": run["status"]})
     checkpoints = store.load_checkpoints(wid)
     cutoff = _cutoff(checkpoints, from_step)
+    unsuccessful_children = _children_to_start_again(store, checkpoints, cutoff)
     new_id = ids.new_id()
     now = now_ms()
     row = {"workflow_uuid": new_id, "name": run["name"], "status": ENQUEUED, "phase": "IDLE",
@@ -151,11 +175,27 @@ def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
         outcome, _ = insert(engine, row, retry_of=wid, retry_from=cutoff)
         if outcome != "inserted":
             raise WorkflowsError("the retry run could not be created (%s)" % outcome, code="RETRY_FAILED")
-        store.copy_checkpoints(wid, new_id, cutoff)
+        store.copy_checkpoints(wid, new_id, cutoff, unsuccessful_children)
         _record_outcome(engine, wid, policy.RETRY, who, reason, CMD_APPLIED,
                         "retried as %s from position %d" % (new_id, cutoff))
     engine.work_added(run["queue_name"])
     return new_id, cutoff
+
+
+def _children_to_start_again(store, checkpoints, cutoff):
+    """Positions before the cutoff where the run started a child that ended without success: the retry starts a
+    new child there (children that succeeded, or still run, are the retry's children too)."""
+    started = dict([(rec["function_id"], loads(rec["output"])) for rec in checkpoints
+                    if rec["kind"] == "child" and rec["status"] == STEP_SUCCESS and rec["function_id"] < cutoff])
+    if not started:
+        return []
+    outcomes = store.outcomes(list(started.values()))
+    again = []
+    for fid, child_id in sorted(started.items()):
+        status = outcomes.get(child_id, (None,))[0]
+        if status is None or (status in TERMINAL and status != SUCCESS):
+            again.append(fid)
+    return again
 
 
 def _cutoff(checkpoints, from_step):

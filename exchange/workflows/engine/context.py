@@ -8,7 +8,7 @@ import threading
 import time
 import traceback
 
-from exchange.workflows.engine import boundary, outage
+from exchange.workflows.engine import boundary, children, outage
 from exchange.workflows.engine.signals import (HandBack, LostOwnership, NonDeterminismError, NotInWorkflow,
                                                RecordedStepError)
 from exchange.workflows.store import records as entries
@@ -49,10 +49,14 @@ def describe_error(exc_info):
             except Exception:
                 message = None
         if not message:
-            try:
-                message = str(exc)
-            except Exception:
-                message = repr(exc)
+            args = getattr(exc, "args", None)
+            if args and len(args) == 1 and isinstance(args[0], string_types):
+                message = args[0]  # str() of a non-ASCII message fails under Python 2
+            else:
+                try:
+                    message = str(exc)
+                except Exception:
+                    message = repr(exc)
     try:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
     except Exception:
@@ -93,6 +97,8 @@ class RunContext(object):
         self.phase = run.get("phase")
         self.phase_dirty = False
         self.started_at_correction = run.get("started_at_correction")  # a first execution that a claim began
+        self._origin = None  # parent, root and creator, read when a child is started or a run awaited
+        self._ancestors = None
 
     # -- positions and replay ---------------------------------------------------------------------------------------
 
@@ -118,6 +124,41 @@ class RunContext(object):
             return loads(rec["output"])
         error = loads(rec["error"]) or {}
         raise RecordedStepError(error.get("type", "Error"), error.get("message", ""), rec["function_name"])
+
+    # -- the run's place in a tree ------------------------------------------------------------------------------
+
+    def origin(self):
+        if self._origin is None:
+            self._origin = self.retrying(self.store.origin, self.workflow_uuid) or {}
+        return self._origin
+
+    def lineage(self):
+        """(parent id, root id) of this run."""
+        origin = self.origin()
+        return origin.get("parent_uuid"), origin.get("root_uuid")
+
+    @property
+    def created_by(self):
+        return self.origin().get("created_by")
+
+    def partitions_held(self):
+        """(queue, partition key) of this run and of its root: a child in one of them would never be claimed while
+        they wait for it."""
+        held = []
+        origin = self.origin()
+        if origin.get("partition_key") is not None:
+            held.append((origin.get("queue_name"), origin.get("partition_key")))
+        root = origin.get("root_uuid")
+        if root:
+            found = self.retrying(self.store.origin, root) or {}
+            if found.get("partition_key") is not None:
+                held.append((found.get("queue_name"), found.get("partition_key")))
+        return held
+
+    def ancestors(self):
+        if self._ancestors is None:
+            self._ancestors = self.retrying(self.store.ancestors, self.workflow_uuid)
+        return self._ancestors
 
     # -- writes -----------------------------------------------------------------------------------------------------
 
@@ -399,6 +440,26 @@ class WorkflowsHandle(object):
             wake_at = now_ms() + int(seconds * 1000)
             ctx.record(fid, "sleep", "sleep", STEP_SUCCESS, dumps(wake_at), None, 1, now_ms())
         ctx.wait(max(0, wake_at - now_ms()) / 1000.0)
+
+    def startChild(self, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
+                   timeoutSeconds=None):
+        """Start a child run (its parameters as start() takes `inputs`, or a plain dict of them); returns its id.
+        Recorded: a replay returns the same id and never starts a second child."""
+        return children.start_child(self._ctx(), workflowName, inputs, queueName, partitionKey, priority,
+                                    timeoutSeconds)
+
+    def awaitResult(self, workflowId, timeoutSeconds=None):
+        """The output of a run once it ended SUCCESS; ChildFailed when it ended otherwise, WaitTimeout past the
+        timeout. Waits without holding a worker thread."""
+        return children.await_runs(self._ctx(), [workflowId], "one", timeoutSeconds, "awaitResult")
+
+    def awaitAll(self, workflowIds, timeoutSeconds=None):
+        """The outputs of all these runs, in the order given; the first one that fails raises ChildFailed."""
+        return children.await_runs(self._ctx(), workflowIds, "all", timeoutSeconds, "awaitAll")
+
+    def awaitFirst(self, workflowIds, timeoutSeconds=None):
+        """(id, output) of the first of these runs to end (ChildFailed when that one failed)."""
+        return children.await_runs(self._ctx(), workflowIds, "first", timeoutSeconds, "awaitFirst")
 
     def getEvent(self, workflowId, key):
         """Latest value of another run's event (None if unset)."""

@@ -37,6 +37,7 @@ class Dispatcher(object):
         self.backlog_queues = set()
         self._revisit = set()
         self._revisit_lock = threading.Lock()
+        self._resubmit = {}  # run id -> resumed: claimed here while its previous execution still held its worker
         self._again = False
         self._backoff_ms = 0
         self._paused_until = 0
@@ -127,11 +128,16 @@ class Dispatcher(object):
     def free_slots(self):
         return self.engine.pool_size - self.kernel.active.size()
 
-    def submit(self, workflow_uuid, resumed=False, begun=None):
+    def submit(self, workflow_uuid, resumed=False, begun=None, woken=False):
         """Hand a run to a worker: one claimed PENDING (begun by the worker), or one that claim_and_begin began."""
         engine = self.engine
         generation = engine.generation
         if not self.kernel.active.put_if_absent(workflow_uuid, generation):
+            if begun is None:
+                # the run's last execution here has not quite left its worker (a waiting run woken by what it
+                # awaited while it parked): it is submitted again once that worker is free
+                with self._revisit_lock:
+                    self._resubmit[workflow_uuid] = resumed
             return False
         runner = engine.runner
 
@@ -144,7 +150,7 @@ class Dispatcher(object):
             if begun is not None:
                 self.transitions.release_begun(begun, engine.executor_id, now_ms(),
                                                "released by %s: no worker could take it" % engine.executor_id)
-            else:
+            elif not woken:  # a woken run stays PENDING here: this executor (or a recovery) takes it up again
                 self.transitions.release_claim(workflow_uuid, engine.executor_id, now_ms(), HELD if resumed else ENQUEUED)
             self.log.warn("run %s could not be started here; its claim was released" % workflow_uuid)
             return False
@@ -262,10 +268,23 @@ class Dispatcher(object):
         if free <= 0:
             self.backlog = True
             return
-        if full or self.kernel.take_flag("heldCommand"):
-            for workflow_uuid in self.transitions.claim_held(engine.executor_id, engine.generation, free, now,
-                                                             policy.WAKES_HELD):
+        self._submit_again()
+        free = self.free_slots()
+        if (full or self.kernel.take_flag("heldCommand")) and free > 0:
+            held = self.transitions.claim_held(engine.executor_id, engine.generation, free, now, policy.WAKES_HELD)
+            for workflow_uuid in held:
                 self.submit(workflow_uuid, resumed=True)
+            if len(held) == free:
+                self.kernel.set_flag("heldCommand", True)  # more may wait: claimed when a worker frees
+        if full or self.kernel.take_flag("waitsWoken"):
+            if full:
+                self.transitions.wake_all_ready(now)  # the fallback for a wake-up lost with a process
+            free = self.free_slots()
+            woken = self.transitions.claim_woken(engine.executor_id, engine.generation, free, now_ms())
+            for workflow_uuid in woken:
+                self.submit(workflow_uuid, woken=True)
+            if free <= 0 or len(woken) == free:
+                self.kernel.set_flag("waitsWoken", True)
         backlog = set()
         revisit = self._take_revisit() | self.backlog_queues
         if full or self.kernel.take_flag("newWork") or not revisit:
@@ -292,6 +311,13 @@ class Dispatcher(object):
         self.backlog_queues = backlog
         self.backlog = bool(backlog)
 
+    def _submit_again(self):
+        """Runs claimed here while their previous execution still held its worker: that worker is free now."""
+        with self._revisit_lock:
+            waiting, self._resubmit = self._resubmit, {}
+        for workflow_uuid, resumed in waiting.items():
+            self.submit(workflow_uuid, resumed=resumed, woken=True)
+
     def revisit(self, queue_name):
         """Look at this queue in the next light tick: a run was queued on it, or one of its runs ended."""
         with self._revisit_lock:
@@ -306,6 +332,7 @@ class Dispatcher(object):
 
     def sweep(self, now):
         self.store.supersede_commands_of_finished_runs(now)
-        for workflow_uuid in self.store.held_past_deadline(now):
-            error = {"type": "WorkflowTimeout", "message": "the run passed its deadline while held", "traceback": ""}
-            self.transitions.expire_held(workflow_uuid, now, error)
+        for workflow_uuid in self.store.parked_past_deadline(now):
+            error = {"type": "WorkflowTimeout", "message": "the run passed its deadline while parked (held or "
+                     "waiting)", "traceback": ""}
+            self.transitions.expire_parked(workflow_uuid, now, error)

@@ -8,7 +8,7 @@ from exchange.workflows.engine.queues import QUEUES
 from exchange.workflows.engine.registry import REGISTRY
 from exchange.workflows.engine.runner import Runner
 from exchange.workflows.store.store import Store
-from exchange.workflows.store.transitions import NOTIFY_CHANNEL
+from exchange.workflows.store.transitions import NOTIFY_CHANNEL, WAKE_PAYLOAD
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import ExecutorIdInUse, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps
@@ -64,6 +64,10 @@ class Engine(object):
         self.peers = True  # other live gateways on this database (a start NOTIFYs them); each full tick updates it
         self.module_errors = {}
         self.last_heartbeat_ms = now_ms()
+        transitions = self.store.transitions
+        transitions.on_woken = self._waits_woken if host.executes else None
+        # a gateway alone on its database claims what it woke itself; anyone else must tell the gateways
+        transitions.notify_wakes = lambda: self.peers or not self.host.executes
 
     def logger(self, area):
         return self.host.logger(area)
@@ -235,6 +239,11 @@ class Engine(object):
             except WorkflowsError:
                 pass  # the database is away: the entries stay in memory and go with the next write
 
+    def _waits_woken(self, workflow_uuids):
+        """Waiting runs became ready: claim them now."""
+        self.kernel.set_flag("waitsWoken", True)
+        self.wake(new_work=False)
+
     def hint(self, workflow_uuid):
         """A command is waiting for this run: the next boundary reads it (and a waiting run wakes up)."""
         self.kernel.hints.add(workflow_uuid)
@@ -286,6 +295,9 @@ class Engine(object):
             origin, _, queue_name = payload[6:].partition(":")
             if origin != self.kernel.instance:  # our own starts woke this dispatcher already
                 self.work_added(queue_name)
+        elif payload == WAKE_PAYLOAD:
+            self.kernel.set_flag("waitsWoken", True)
+            self.wake(new_work=False)
         elif payload.startswith(PEER_PAYLOAD):
             if payload[len(PEER_PAYLOAD):] != self.kernel.instance:
                 self.peers = True

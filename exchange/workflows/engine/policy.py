@@ -2,19 +2,23 @@
 
 | command | allowed while (after pending commands)   | applied by                            | default roles              |
 |---------|------------------------------------------|---------------------------------------|----------------------------|
-| STOP    | ENQUEUED, PENDING, RUNNING, HELD         | next step boundary (queued: at once)  | supervisor, admin          |
-| HOLD    | ENQUEUED, PENDING, RUNNING               | next step boundary (queued: its first)| operator, supervisor, admin|
+| STOP    | ENQUEUED, PENDING, RUNNING, HELD, WAITING| next step boundary (queued: at once)  | supervisor, admin          |
+| HOLD    | ENQUEUED, PENDING, RUNNING, WAITING      | next step boundary (queued: its first)| operator, supervisor, admin|
 | RESUME  | HELD                                     | a gateway picks the held run up       | operator, supervisor, admin|
-| RESET   | PENDING, RUNNING, HELD                   | delivered to the workflow (recvCommand)| operator, supervisor, admin|
-| CANCEL  | ENQUEUED, PENDING, RUNNING, HELD         | next boundary (queued/held: at once)  | supervisor, admin          |
-| custom  | PENDING, RUNNING, HELD (declared ones)   | delivered to the workflow (recvCommand)| operator, supervisor, admin|
+| RESET   | PENDING, RUNNING, HELD, WAITING          | delivered to the workflow (recvCommand)| operator, supervisor, admin|
+| CANCEL  | ENQUEUED, PENDING, RUNNING, HELD, WAITING| next boundary (queued/held/waiting: at once)| supervisor, admin    |
+| custom  | PENDING, RUNNING, HELD, WAITING (declared)| delivered to the workflow (recvCommand)| operator, supervisor, admin|
+
+A waiting run (WAITING: parked until the runs it awaits have ended) is woken by a STOP or a HOLD, so that a gateway
+applies them at its boundary. HOLD, RESUME, STOP and CANCEL sent to a run go on to its active children, each as a
+command of its own that names the parent's as its cause; a RESUME goes only to children held by such a HOLD.
 
 Priority STOP > HOLD > RESUME > RESET: pending commands apply in the order received, but a STOP (or a cancel)
 never waits: it applies to a held run without a RESUME, a HOLD before it does not park the run, and anything
 sent after it is rejected because the run will be stopped. Scripts and gateway events are a trusted system actor.
 """
 from exchange.workflows.store.statuses import (CMD_FORBIDDEN, CMD_PENDING, CMD_REJECTED, ENQUEUED, HELD, PENDING,
-                                               RUNNING, TERMINAL)
+                                               RUNNING, TERMINAL, WAITING)
 from exchange.workflows.util.compat import string_types
 
 STOP = "STOP"
@@ -29,13 +33,13 @@ PRIORITY = {STOP: 4, HOLD: 3, RESUME: 2, RESET: 1}
 ROLES = ("viewer", "operator", "supervisor", "admin")
 
 ALLOWED_STATES = {
-    STOP: (ENQUEUED, PENDING, RUNNING, HELD),
-    HOLD: (ENQUEUED, PENDING, RUNNING),
+    STOP: (ENQUEUED, PENDING, RUNNING, HELD, WAITING),
+    HOLD: (ENQUEUED, PENDING, RUNNING, WAITING),
     RESUME: (HELD,),
-    RESET: (PENDING, RUNNING, HELD),
-    CANCEL: (ENQUEUED, PENDING, RUNNING, HELD),
+    RESET: (PENDING, RUNNING, HELD, WAITING),
+    CANCEL: (ENQUEUED, PENDING, RUNNING, HELD, WAITING),
 }
-CUSTOM_ALLOWED_STATES = (PENDING, RUNNING, HELD)
+CUSTOM_ALLOWED_STATES = (PENDING, RUNNING, HELD, WAITING)
 
 DEFAULT_COMMAND_ROLES = {
     HOLD: ("operator", "supervisor", "admin"),
@@ -49,6 +53,10 @@ DEFAULT_COMMAND_ROLES = {
 
 # commands that wake a HELD run (a gateway must pick it up to apply them)
 WAKES_HELD = (RESUME, STOP)
+# commands that wake a WAITING run
+WAKES_WAITING = (HOLD, STOP)
+# commands a parent passes on to its active children
+CASCADES = (HOLD, RESUME, STOP, CANCEL)
 # commands handed to workflow code instead of being applied by the engine
 DELIVERED = "delivered"
 

@@ -6,11 +6,13 @@ terminal status is never overwritten and a run taken over by another executor is
 import sys
 
 from exchange.workflows.engine import boundary, context, outage
-from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal)
+from exchange.workflows.engine.signals import (CancelSignal, HandBack, HoldSignal, LostOwnership, StopSignal,
+                                               WaitSignal)
 from exchange.workflows.engine.steps import StepDef, call_step
 from exchange.workflows.store.records import command_entry
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ERROR, HELD, PHASE_ABORTED, PHASE_COMPLETE,
-                                               PHASE_HELD, PHASE_STOPPED, PHASE_STOPPING, STOPPED, SUCCESS)
+                                               PHASE_HELD, PHASE_STOPPED, PHASE_STOPPING, PHASE_WAITING, STOPPED,
+                                               SUCCESS, WAITING)
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError, InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
@@ -98,6 +100,8 @@ class Runner(object):
             output = dumps(to_json_native(result, "workflow output"))
         except HoldSignal as signal:
             self._park(ctx, signal)
+        except WaitSignal as signal:
+            self._wait(ctx, signal)
         except StopSignal as signal:
             self._stop(ctx, signal)
         except CancelSignal as signal:
@@ -155,6 +159,19 @@ class Runner(object):
             return transitions.park(ctx.workflow_uuid, ctx.fence, now, signal.reason, records, previous, first_start)
         self._commit(ctx, change, HELD)
 
+    def _wait(self, ctx, signal):
+        """WAITING: leave the worker pool until the awaited runs have ended (or the await's deadline passes)."""
+        now = now_ms()
+        previous, ctx.phase = ctx.phase, PHASE_WAITING
+        first_start = _first_start(ctx)
+        transitions = self.store.transitions
+
+        def change(records):
+            return transitions.wait(ctx.workflow_uuid, ctx.fence, now, signal.function_id, signal.awaited,
+                                    signal.mode, signal.deadline, signal.description, signal.reason, records,
+                                    previous, first_start)
+        self._commit(ctx, change, WAITING)
+
     def _stop(self, ctx, signal):
         """STOPPING: run the workflow's on_stop cleanup as a step, then STOPPED."""
         command = signal.command
@@ -163,6 +180,11 @@ class Runner(object):
         if command is not None:
             ctx.carry.log(command_entry(command, CMD_APPLIED, "stopping at a step boundary", now), now)
         boundary.flush_carry(ctx)
+        try:
+            self._await_children_stopped(ctx)
+        except HandBack as back:
+            self._hand_back(ctx, back)
+            return
         error = None
         if ctx.definition is not None and ctx.definition.on_stop is not None:
             # the cleanup step goes after everything recorded, even when the STOP came before the replay caught up
@@ -185,6 +207,13 @@ class Runner(object):
         if error:
             reason += " (on_stop failed: %s)" % error["message"]
         self._end(ctx, STOPPED, PHASE_STOPPED, reason, error=error)
+
+    def _await_children_stopped(self, ctx):
+        """The STOP went on to the run's children too; its on_stop runs once none of them is active."""
+        while ctx.retrying(self.store.active_children, ctx.workflow_uuid):
+            if self.engine.stopping() or self.engine.kernel.generation() != ctx.generation:
+                raise HandBack("gateway stopping while the run's children stop")
+            ctx.sleep_quietly(0.1)
 
     def _cancel(self, ctx, signal):
         command = signal.command

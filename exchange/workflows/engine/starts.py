@@ -216,8 +216,12 @@ def insert(engine, row, retry_of=None, retry_from=None):
         row = dict(row)
         row["retry_of"] = retry_of
         row["retry_from"] = retry_from
-    notify = None
+    return engine.store.transitions.enqueue(row, notify_payload(engine, row))
+
+
+def notify_payload(engine, row):
+    """The NOTIFY a start sends, or None: other gateways are woken at once; a gateway alone on its database has
+    woken its own dispatcher."""
     if engine.store.dialect.supports_notify and not (engine.host.executes and not engine.peers):
-        # other gateways are woken at once; a gateway alone on its database has woken its own dispatcher
-        notify = start_payload(engine, row["queue_name"])
-    return engine.store.transitions.enqueue(row, notify)
+        return start_payload(engine, row["queue_name"])
+    return None

@@ -27,3 +27,11 @@ def normalize(value):
     if not is_uuid(value):
         return None
     return str(value).lower()
+
+
+def derived_id(parent_id, position):
+    """The id of the run a run starts at `position`: the same on every replay of the parent (a name-based,
+    version 5 UUID of the parent's id and the position), so a replay never starts a second child."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.UUID(parent_id), "child/%d" % position))
