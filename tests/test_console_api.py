@@ -378,6 +378,83 @@ def test_steps_of_a_run(console):
     assert named == [("first", "SUCCESS", 1), ("second", "SUCCESS", 1), ("third", "SUCCESS", 1)]
 
 
+# -- runs that start runs -----------------------------------------------------------------------------------------------
+def start_with(client, workflow, resolved):
+    env = client.api("POST", "/api/runs", {"workflowName": workflow, "inputs": {"resolved": resolved}})
+    assert env["ok"], env
+    return env["data"]["workflowId"]
+
+
+def run_ids(env):
+    assert env["ok"], env
+    return sorted(r["workflowId"] for r in env["data"]["runs"])
+
+
+def test_children_are_listed_by_parent_and_hidden_on_request(console):
+    client = signed_in(console, "otto")
+    parent = start_with(client, "t.parent", {"children": 2, "steps": 2, "delay": 0})
+    other = start_demo(client, "demo.quick")
+    assert wait_status(parent, "SUCCESS")["parentWorkflowId"] is None
+    wait_status(other, "SUCCESS")
+    run = client.api("GET", "/api/runs/%s" % parent)["data"]
+    children = run["children"]
+    ids = sorted(c["workflowId"] for c in children)
+    assert len(ids) == 2 and run["waitingFor"] is None
+    assert sorted(c["partitionKey"] for c in children) == ["unit-0", "unit-1"]
+    assert all(c["workflowName"] == "t.stoppable" and c["status"] == "SUCCESS" for c in children)
+    assert client.api("GET", "/api/runs/%s/live?log=0" % parent)["data"]["run"]["children"] == children
+
+    listed = client.api("GET", "/api/runs?parentWorkflowId=%s" % parent)
+    assert run_ids(listed) == ids
+    assert all(r["parentWorkflowId"] == parent and r["rootWorkflowId"] == parent for r in listed["data"]["runs"])
+    assert run_ids(client.api("GET", "/api/runs?parentWorkflowId=%s&workflowName=t.stoppable&limit=1" % parent.upper())) \
+        in ([ids[0]], [ids[1]])
+    assert run_ids(client.api("GET", "/api/runs?parentWorkflowId=%s" % other)) == []
+    assert run_ids(client.api("GET", "/api/runs?topLevelOnly=1")) == sorted([parent, other])
+    assert run_ids(client.api("GET", "/api/runs?topLevelOnly=true")) == sorted([parent, other])
+    assert run_ids(client.api("GET", "/api/runs?topLevelOnly=0")) == sorted([parent, other] + ids)
+    assert run_ids(client.api("GET", "/api/runs")) == sorted([parent, other] + ids)
+
+    child = client.api("GET", "/api/runs/%s" % ids[0])["data"]
+    assert child["parentWorkflowId"] == parent and child["rootWorkflowId"] == parent
+    assert child["children"] == [] and child["waitingFor"] is None
+    bad = client.api("GET", "/api/runs?parentWorkflowId=not-a-uuid")
+    assert bad["status"] == 400 and bad["code"] == "INVALID_ARGUMENT" and bad["data"]["field"] == "parentWorkflowId"
+    steps = client.api("GET", "/api/runs/%s/steps" % parent)["data"]["steps"]
+    assert [s["kind"] for s in steps] == ["child", "child", "await", "step"]
+    assert sorted(s["output"] for s in steps if s["kind"] == "child") == ids
+
+
+def test_a_waiting_parent_and_the_commands_it_passes_on(console):
+    operator, supervisor = signed_in(console, "otto"), signed_in(console, "sam")
+    parent = start_with(operator, "t.parent", {"children": 2, "steps": 400, "delay": 0.05})
+    wait_status(parent, "WAITING", timeout=30)
+    run = operator.api("GET", "/api/runs/%s" % parent)
+    ids = sorted(c["workflowId"] for c in run["data"]["children"])
+    waiting = run["data"]["waitingFor"]
+    assert run["data"]["phase"] == "WAITING"
+    assert waiting["operation"] == "awaitAll" and sorted(waiting["workflowIds"]) == ids
+    assert sorted(waiting["pending"]) == ids and waiting["deadline"] is None
+    live = operator.api("GET", "/api/runs/%s/live?log=0" % parent)["data"]["run"]
+    assert live["status"] == "WAITING" and live["waitingFor"]["operation"] == "awaitAll"
+    assert run_ids(operator.api("GET", "/api/runs?status=WAITING")) == [parent]
+    allowed = choices(run)
+    assert allowed["HOLD"] is True and allowed["STOP"] is False and allowed["RESUME"] is False
+    queues = dict((q["name"], q) for q in operator.api("GET", "/api/queues")["data"]["queues"])
+    assert queues["default"]["counts"].get("WAITING") == 1
+
+    stop = supervisor.api("POST", "/api/runs/%s/commands" % parent, {"cmd": "STOP", "reason": "line down"})
+    assert stop["ok"], stop
+    assert wait_status(parent, "STOPPED", timeout=30)["status"] == "STOPPED"
+    for child in ids:
+        assert wait_status(child, "STOPPED", timeout=30)["parentWorkflowId"] == parent
+        passed = [c for c in operator.api("GET", "/api/runs/%s/commands" % child)["data"]["commands"]
+                  if c["cmd"] == "STOP"]
+        assert [(c["causeId"], c["actor"], c["reason"]) for c in passed] == [(stop["data"]["commandId"], "sam", "line down")]
+    own = operator.api("GET", "/api/runs/%s/commands" % parent)["data"]["commands"]
+    assert [c["causeId"] for c in own] == [None]
+
+
 # -- XSS ----------------------------------------------------------------------------------------------------------------
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 

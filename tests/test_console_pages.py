@@ -1,18 +1,48 @@
 """Page behaviour in headless chromium beyond the operator's path of test_console_gateway.py: the error panel and Retry, typed parameter fields, paging,
-a failed step on the timeline, a JSON parameter. Served by the CPython adapter over a CPython engine on PostgreSQL
+a failed step on the timeline, a JSON parameter, a run tree (parent, children, WAITING, the runs list without
+children, child starts and awaits on the timeline). Served by the CPython adapter over a CPython engine on PostgreSQL
 (the same handler and static files `./gateway run` serves; test_console_gateway.py covers the Jython host).
 """
 import re
+import threading
+import uuid
 
 import pytest
 
-from conftest import EngineFactory, open_page, wait_status
+from conftest import EngineFactory, open_page, wait_for, wait_status
 from exchange.workflows.api import service
+from exchange.workflows.engine.context import getWorkflows
+from exchange.workflows.engine.decorators import workflow
 from workflows_api import server
 from workflows_api.users import UserStore
+from workflows_for_tests import GATES, count_step, gate_step
 
 PASSWORDS = {"sam": "supervisor-pw", "otto": "operator-pw"}
 WAIT_MS = 30000
+
+
+# A run tree like demo.procedure's, with units that wait on a gate the test opens: tp.site starts one tp.procedure,
+# which starts one tp.unit per unit and awaits them all.
+@workflow(name="tp.unit")
+def tp_unit(gate="g"):
+    count_step(0, 0)
+    gate_step(gate)
+    count_step(1, 0)
+    return gate
+
+
+@workflow(name="tp.procedure")
+def tp_procedure(gate="g", units=2):
+    wf = getWorkflows()
+    ids = [wf.startChild("tp.unit", {"gate": gate}, partitionKey="unit-%d" % index) for index in range(units)]
+    return wf.awaitAll(ids)
+
+
+@workflow(name="tp.site")
+def tp_site(gate="g"):
+    wf = getWorkflows()
+    count_step(0, 0)
+    return wf.awaitResult(wf.startChild("tp.procedure", {"gate": gate}))
 
 
 @pytest.fixture
@@ -138,3 +168,119 @@ def test_runs_are_paged_in_the_browser(site, page):
     page.select_option("#f-status", "ERROR")
     page.click("#apply-filters")
     expect(page.locator("#runs-table tbody")).to_contain_text("No runs match these filters.")
+
+
+def children_of(wid):
+    return [c["workflowId"] for c in service.getWorkflow(workflowId=wid)["data"]["children"]]
+
+
+def test_a_run_tree_parent_children_and_waiting(site, page):
+    gate = "tree-" + uuid.uuid4().hex
+    top = service.start(workflowName="tp.site", inputs={"resolved": {"gate": gate}})["data"]["workflowId"]
+    try:
+        procedure = wait_for(lambda: children_of(top), message="the procedure to start")[0]
+        wait_status(procedure, "WAITING")
+        units = wait_for(lambda: len(children_of(procedure)) == 2 and children_of(procedure), message="the units")
+        for unit in units:
+            wait_status(unit, "RUNNING")  # held open on the gate
+
+        # the procedure waits for its units: status, phase, what it waits for, its children, its parent
+        sign_in(page, site, "otto", "/runs/%s" % procedure)
+        expect(page.locator("#run-status .pill")).to_have_text("WAITING")
+        expect(page.locator("#run-phase .pill")).to_have_text("WAITING")
+        colour = page.eval_on_selector("#run-status .pill", "p => getComputedStyle(p).backgroundColor")
+        running = page.evaluate("() => { const p = WF.pill('RUNNING'); document.body.appendChild(p);"
+                                " const c = getComputedStyle(p).backgroundColor; p.remove(); return c; }")
+        assert colour not in (running, "rgb(107, 119, 133)")  # a colour of its own, not RUNNING's or the grey default
+        waiting = page.locator("#run-waiting")
+        expect(waiting).to_be_visible()
+        expect(waiting).to_contain_text("awaitAll")
+        expect(waiting).to_contain_text("2 still pending")
+        assert sorted(waiting.locator("a").evaluate_all("as => as.map(a => a.title)")) == sorted(units)
+        expect(page.locator("#parent-link a")).to_have_text(top)
+        expect(page.locator("#root-link")).to_have_count(0)  # the parent is the root
+        rows = page.locator("#children-table tbody tr")
+        expect(rows).to_have_count(2)
+        for unit in units:
+            row = page.locator("#children-table tbody tr[data-run-id='%s']" % unit)
+            expect(row.locator("a")).to_have_text(unit)
+            assert row.locator("a").get_attribute("href") == "/runs/%s" % unit
+            expect(row.locator(".pill")).to_have_text("RUNNING")
+            expect(row).to_contain_text("tp.unit")
+        expect(page.locator("#children-table")).to_contain_text("unit-0")
+
+        # the steps page while it waits: child starts, the pending await, the waiting band
+        page.goto(site + "/runs/%s/steps" % procedure)
+        expect(page.locator("#timeline-svg rect.child-mark[data-kind='child']")).to_have_count(2)
+        expect(page.locator("#timeline-svg rect.await-bar.await-pending")).to_have_count(1)
+        expect(page.locator("#timeline-svg rect.waiting-band[data-phase='WAITING']")).to_have_count(1)
+        expect(page.locator("#steps-table tbody tr[data-kind='await'] .pill")).to_have_text("WAITING")
+        hrefs = page.locator("#timeline-svg a.child-link").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert sorted(hrefs) == sorted("/runs/%s" % u for u in units)
+
+        # the runs list: children carry a link to their parent; "hide child runs" leaves them out (in the URL)
+        page.goto(site + "/runs")
+        listed = page.locator("#runs-table tbody tr[data-run-id]")
+        expect(listed).to_have_count(4)
+        marker = page.locator("#runs-table tbody tr[data-run-id='%s'] a.child-of" % units[0])
+        assert marker.get_attribute("href") == "/runs/%s" % procedure
+        expect(page.locator("#runs-table tbody tr[data-run-id='%s'] a.child-of" % top)).to_have_count(0)
+        page.check("#f-top-level")
+        expect(listed).to_have_count(1)
+        expect(page.locator("#runs-table tbody tr[data-run-id='%s']" % top)).to_have_count(1)
+        assert "topLevelOnly=1" in page.url
+        page.goto(site + "/runs?topLevelOnly=1")
+        expect(page.locator("#f-top-level")).to_be_checked()
+        expect(listed).to_have_count(1)
+        page.goto(site + "/runs?parentWorkflowId=%s" % procedure)  # the run page's "in the runs list"
+        expect(listed).to_have_count(2)
+        expect(page.locator("#f-parent")).to_contain_text(procedure[:8])
+
+        # a HOLD of the root goes down the tree; a unit shows where its command came from
+        page.goto(site + "/runs/%s" % top)
+        page.click("#cmd-HOLD")
+        expect(page.locator("#command-result")).to_contain_text("COMMAND_ACCEPTED")
+        page.goto(site + "/runs/%s" % procedure)
+        page.locator("#children-table tbody tr[data-run-id='%s'] a" % units[0]).click()
+        page.wait_for_url(site + "/runs/%s" % units[0])
+        expect(page.locator("#parent-link a")).to_have_text(procedure)
+        expect(page.locator("#root-link a")).to_have_text(top)
+        cause = page.locator("#commands-table tbody tr[data-cause-id] .cause")
+        expect(cause).to_have_count(1)
+        expect(cause).to_contain_text(re.compile(r"from parent command #\d+"))
+        assert cause.locator("a").get_attribute("href") == "/runs/%s" % procedure
+    finally:
+        GATES.setdefault(gate, threading.Event()).set()
+
+    for unit in units:
+        wait_status(unit, "HELD", timeout=30)
+    assert service.sendCommand(workflowId=top, cmd="RESUME")["ok"]
+    assert wait_status(top, timeout=30)["status"] == "SUCCESS"
+
+    # afterwards: the await on the timeline, the intervals it waited and was held
+    page.goto(site + "/runs/%s/steps" % procedure)
+    expect(page.locator("#timeline-svg rect.await-bar.await-SUCCESS[data-kind='await']")).to_have_count(1)
+    expect(page.locator("#timeline-svg rect.child-mark")).to_have_count(2)
+    assert page.locator("#timeline-svg rect.waiting-band").count() >= 1
+    assert page.locator("#timeline-svg rect.held-band").count() == 1
+    expect(page.locator("#steps-table tbody tr[data-kind='child']")).to_have_count(2)
+    expect(page.locator("#steps-table tbody tr[data-kind='child'] a")).to_have_count(2)
+    page.goto(site + "/runs/%s" % procedure)
+    expect(page.locator("#run-status .pill")).to_have_text("SUCCESS")
+    expect(page.locator("#run-waiting")).to_be_hidden()
+    expect(page.locator("#children-table tbody tr .pill")).to_have_text(["SUCCESS", "SUCCESS"])
+
+
+def test_a_failed_await_links_the_failed_child(site, page):
+    parent = service.start(workflowName="t.failing_parent", inputs={"resolved": {"message": "jammed <valve>"}})
+    wid = parent["data"]["workflowId"]
+    output = wait_status(wid, "SUCCESS")["output"]
+    sign_in(page, site, "otto", "/runs/%s/steps" % wid)
+    expect(page.locator("#timeline-svg rect.await-bar.await-ERROR")).to_have_count(1)
+    failed = page.locator("#steps-table tbody tr[data-kind='await']")
+    expect(failed).to_contain_text("ChildFailed")
+    expect(failed).to_contain_text("jammed <valve>")
+    assert failed.locator("a").get_attribute("href") == "/runs/%s" % output["bad"]
+    page.goto(site + "/runs/%s" % wid)
+    expect(page.locator("#children-table tbody tr[data-run-id='%s'] .pill" % output["bad"])).to_have_text("ERROR")
+    expect(page.locator("#children-table tbody tr[data-run-id='%s'] .pill" % output["good"])).to_have_text("SUCCESS")

@@ -14,9 +14,6 @@ from exchange.workflows.util.envelope import failure, guarded, success
 
 UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 BUTTONS = (policy.HOLD, policy.RESUME, policy.STOP, policy.RESET, policy.CANCEL)
-RUN_STATUSES = ("ENQUEUED", "PENDING", "RUNNING", "HELD", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
-                "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
-
 STATUS_BY_CODE = {
     "INVALID_ARGUMENT": 400, "BAD_REQUEST": 400, "UNKNOWN_WORKFLOW": 400, "UNKNOWN_QUEUE": 400,
     "UNAUTHENTICATED": 401, "LOGIN_FAILED": 401,
@@ -75,7 +72,9 @@ def list_runs(call):
     return service.listRuns(workflowName=call.arg("workflowName") or None, status=statuses or None,
                             queueName=call.arg("queueName") or None, partitionKey=call.arg("partitionKey") or None,
                             createdFrom=call.arg("createdFrom") or None, createdTo=call.arg("createdTo") or None,
-                            limit=call.arg("limit") or 50, cursor=call.arg("cursor") or None)
+                            limit=call.arg("limit") or 50, cursor=call.arg("cursor") or None,
+                            parentWorkflowId=call.arg("parentWorkflowId") or None,
+                            topLevelOnly=(call.arg("topLevelOnly") or "").lower() in ("1", "true", "yes"))
 
 
 START_FIELDS = ("workflowName", "inputs", "queueName", "partitionKey", "priority", "deduplicationId",

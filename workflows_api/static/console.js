@@ -5,7 +5,7 @@
   window.WF = WF;
   WF.base = document.body.getAttribute("data-base") || "";
   WF.TERMINAL = ["SUCCESS", "ERROR", "CANCELLED", "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"];
-  WF.STATUSES = ["ENQUEUED", "PENDING", "RUNNING", "HELD", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
+  WF.STATUSES = ["ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
                  "MAX_RECOVERY_ATTEMPTS_EXCEEDED"];
   var csrfToken = null;
 
@@ -134,6 +134,22 @@
 
   WF.runLink = function (id, text) {
     return WF.h("a", { href: WF.url("/runs/" + encodeURIComponent(id)), class: "mono", text: text || id });
+  };
+
+  WF.shortId = function (id) { return String(id || "").substring(0, 8); };
+
+  /* a link to a run named by the first 8 characters of its id (the whole id in its tooltip) */
+  WF.shortRunLink = function (id) {
+    var a = WF.runLink(id, WF.shortId(id));
+    a.title = String(id);
+    return a;
+  };
+
+  /* how long a run (or a child row) has taken: start to end, or to `now` while it is still going */
+  WF.spanMs = function (startedAt, completedAt, now) {
+    if (startedAt === null || startedAt === undefined) { return null; }
+    var end = completedAt !== null && completedAt !== undefined ? completedAt : now;
+    return end === null || end === undefined ? null : Math.max(0, end - startedAt);
   };
 
   /* the signed-in user: fills the top bar; pages wait for it before their first state-changing call */

@@ -1,4 +1,4 @@
-/* Queues page: per queue counts by status, limits, active partitions, oldest waiting run; refreshed every 2 s. */
+/* Queues page: per queue counts by status (WAITING: parked until the runs they await end), limits, active partitions, age of the oldest enqueued run; refreshed every 2 s. */
 (function () {
   "use strict";
   var h = WF.h, $ = WF.$;
@@ -34,13 +34,13 @@
       env.data.queues.forEach(function (q) {
         body.appendChild(h("tr", { dataset: { queue: q.name } },
           h("td", { class: "mono" }, h("a", { href: WF.url("/runs?queueName=" + encodeURIComponent(q.name)), text: q.name })),
-          count(q, "ENQUEUED"), count(q, "PENDING"), count(q, "RUNNING"), count(q, "HELD"),
+          count(q, "ENQUEUED"), count(q, "PENDING"), count(q, "RUNNING"), count(q, "HELD"), count(q, "WAITING"),
           finished(q),
           h("td", { text: limits(q) }),
           h("td", { class: "wrap", text: (q.activePartitions || []).join(", ") }),
           h("td", { class: "num", text: q.oldestWaitingMs === null || q.oldestWaitingMs === undefined ? "-" : WF.fmtDuration(q.oldestWaitingMs) })));
       });
-      if (!env.data.queues.length) { body.appendChild(h("tr", {}, h("td", { colspan: 9, class: "empty", text: "No queues." }))); }
+      if (!env.data.queues.length) { body.appendChild(h("tr", {}, h("td", { colspan: 10, class: "empty", text: "No queues." }))); }
     });
   }
 

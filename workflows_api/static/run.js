@@ -1,7 +1,9 @@
-/* Run details: facts, inputs/output/error, events, live log, event history, command log and command buttons.
+/* Run details: facts, inputs/output/error, events, live log, event history, command log and command buttons; for a
+run that starts runs, its children and (while WAITING) what it waits for; for a child, its parent and root.
 
 While the run is active the page polls /api/runs/<id>/live every 500 ms with the last log offset and event-history
-id it has, so each poll returns only new log entries and history rows (plus status, phase and the command log).
+id it has, so each poll returns only new log entries and history rows (plus status, phase, children and the command
+log).
 */
 (function () {
   "use strict";
@@ -12,6 +14,7 @@ id it has, so each poll returns only new log entries and history rows (plus stat
   var poll = null, finalPolls = 0, busy = false;
   var LABELS = { CANCEL: "Cancel", RETRY: "Retry" };
   var buttons = {};
+  var OPERATIONS = { awaitAll: "all of", awaitFirst: "the first of", awaitResult: "the result of" };
 
   function fact(dl, name, value) {
     if (value === null || value === undefined || value === "") { return; }
@@ -19,7 +22,53 @@ id it has, so each poll returns only new log entries and history rows (plus stat
     dl.appendChild(h("dd", {}, value));
   }
 
-  function renderRun(run) {
+  function idLinks(ids, limit) {
+    var shown = ids.slice(0, limit);
+    var out = shown.map(function (id) { return [WF.shortRunLink(id), " "]; });
+    if (ids.length > shown.length) { out.push(h("span", { class: "muted", text: "and " + (ids.length - shown.length) + " more" })); }
+    return out;
+  }
+
+  /* "Waiting for all of 3 runs (awaitAll): 2 still pending: <links> · deadline 12:00:05 (in 4.0 s)" */
+  function renderWaiting(run, now) {
+    var box = $("run-waiting");
+    var w = run.status === "WAITING" ? run.waitingFor : null;
+    if (!w) { box.hidden = true; WF.clear(box); return; }
+    var all = w.workflowIds || [], pending = w.pending || [];
+    WF.clear(box);
+    box.hidden = false;
+    box.dataset.operation = w.operation || "";
+    box.dataset.pending = String(pending.length);
+    var what = [OPERATIONS[w.operation], String(all.length), all.length === 1 ? "run" : "runs"].filter(Boolean).join(" ");
+    WF.append(box, [h("strong", { text: "Waiting" }), " for " + what + " (" + (w.operation || "await") + "): " +
+                    pending.length + " still pending"]);
+    if (pending.length) { WF.append(box, [": ", h("span", { class: "ids" }, idLinks(pending, 12))]); }
+    if (w.deadline) {
+      var left = w.deadline - now;
+      WF.append(box, h("span", { class: "deadline" }, " · deadline " + WF.fmtTime(w.deadline) +
+                                (left > 0 ? " (in " + WF.fmtDuration(left) + ")" : " (passed)")));
+    }
+  }
+
+  function renderChildren(run, now) {
+    var children = run.children || [];
+    $("children-card").hidden = !children.length;
+    $("children-count").textContent = children.length ? "(" + children.length + ")" : "";
+    var body = WF.clear($("children-table").tBodies[0]);
+    children.forEach(function (c) {
+      var active = !WF.isTerminal(c.status);
+      body.appendChild(h("tr", { dataset: { runId: c.workflowId, status: c.status } },
+        h("td", {}, WF.runLink(c.workflowId)),
+        h("td", { text: c.workflowName }),
+        h("td", {}, WF.pill(c.status)),
+        h("td", { text: c.phase || "" }),
+        h("td", { text: c.partitionKey || "" }),
+        h("td", { text: c.startedAt ? WF.fmtTime(c.startedAt) : "-" }),
+        h("td", { class: "num", text: WF.fmtDuration(WF.spanMs(c.startedAt, c.completedAt, active ? now : null)) })));
+    });
+  }
+
+  function renderRun(run, now) {
     document.title = run.workflowName + " " + run.workflowId.substring(0, 8) + " · exchange.workflows";
     $("run-name").textContent = run.workflowName;
     WF.clear($("run-status")).appendChild(WF.pill(run.status));
@@ -28,6 +77,12 @@ id it has, so each poll returns only new log entries and history rows (plus stat
     WF.clear($("live-flag")).appendChild(active ? WF.pill("LIVE", "live") : h("span"));
     var dl = WF.clear($("run-facts"));
     fact(dl, "Run id", h("span", { class: "mono", text: run.workflowId }));
+    if (run.parentWorkflowId) {
+      fact(dl, "Parent", h("span", { id: "parent-link" }, WF.runLink(run.parentWorkflowId)));
+      if (run.rootWorkflowId && run.rootWorkflowId !== run.parentWorkflowId) {
+        fact(dl, "Root", h("span", { id: "root-link" }, WF.runLink(run.rootWorkflowId)));
+      }
+    }
     fact(dl, "Queue", run.queueName);
     fact(dl, "Partition key", run.partitionKey);
     fact(dl, "Priority", String(run.priority));
@@ -57,6 +112,8 @@ id it has, so each poll returns only new log entries and history rows (plus stat
     } else {
       errBox.appendChild(h("p", { class: "empty", text: "No error." }));
     }
+    renderWaiting(run, now);
+    renderChildren(run, now);
     var events = WF.clear($("events-table").tBodies[0]);
     Object.keys(run.events || {}).sort().forEach(function (key) {
       var ev = run.events[key];
@@ -114,19 +171,31 @@ id it has, so each poll returns only new log entries and history rows (plus stat
     });
   }
 
-  function renderCommands(commands) {
+  /* a command a parent passed on to this run: "from parent command #12" (linking to the parent run) */
+  function cause(c, parentId) {
+    if (c.causeId === null || c.causeId === undefined) { return null; }
+    var label = "from " + (parentId ? "parent " : "") + "command #" + c.causeId;
+    return h("div", { class: "cause" }, parentId ? h("a", { href: WF.url("/runs/" + encodeURIComponent(parentId)), text: label })
+                                                 : label);
+  }
+
+  function renderCommands(commands, parentId) {
     var body = WF.clear($("commands-table").tBodies[0]);
     commands.slice().reverse().forEach(function (c) {
-      body.appendChild(h("tr", { dataset: { commandId: c.id } },
+      var data = { commandId: c.id };
+      if (c.causeId !== null && c.causeId !== undefined) { data.causeId = c.causeId; }
+      body.appendChild(h("tr", { dataset: data },
+        h("td", { class: "num", text: c.id }),
         h("td", { text: WF.fmtClock(c.receivedAt) }),
         h("td", { class: "mono", text: c.cmd }),
-        h("td", { text: c.actor + (c.actorRoles && c.actorRoles.length ? " [" + c.actorRoles.join(", ") + "]" : "") }),
+        h("td", {}, c.actor + (c.actorRoles && c.actorRoles.length ? " [" + c.actorRoles.join(", ") + "]" : ""),
+          cause(c, parentId)),
         h("td", { class: "wrap", text: c.reason || "" }),
         h("td", {}, WF.pill(c.state)),
         h("td", { class: "wrap", text: c.outcomeReason || "" }),
         h("td", { text: c.decidedAt ? WF.fmtClock(c.decidedAt) : "" })));
     });
-    if (!commands.length) { body.appendChild(h("tr", {}, h("td", { colspan: 7, class: "empty", text: "No commands sent." }))); }
+    if (!commands.length) { body.appendChild(h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No commands sent." }))); }
   }
 
   function renderButtons(choices) {
@@ -170,11 +239,11 @@ id it has, so each poll returns only new log entries and history rows (plus stat
       }
       $("run-error").hidden = true;
       var data = env.data;
-      renderRun(data.run);
+      renderRun(data.run, (env.meta && env.meta.tsMs) || Date.now());
       appendLog(data.log || []);
       appendHistory(data.history || []);
       afterHistoryId = Math.max(afterHistoryId, data.lastHistoryId);
-      renderCommands(data.commands || []);
+      renderCommands(data.commands || [], data.run.parentWorkflowId);
       renderButtons(data.console ? data.console.choices : []);
       if (WF.isTerminal(data.run.status)) {
         finalPolls += 1;
@@ -187,6 +256,7 @@ id it has, so each poll returns only new log entries and history rows (plus stat
 
   if (!runId) { return; }
   $("steps-link").setAttribute("href", WF.url("/runs/" + runId + "/steps"));
+  $("children-list-link").setAttribute("href", WF.url("/runs?parentWorkflowId=" + runId));
   WF.session.then(function () {
     poll = WF.poller(function () {
       return refresh().then(function (again) { if (!again && poll) { poll.stop(); } return again; });

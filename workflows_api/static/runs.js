@@ -1,10 +1,13 @@
-/* Runs monitor: filters in the URL, newest first, keyset pages (nextCursor), live refresh of the current page. */
+/* Runs monitor: filters in the URL, newest first, keyset pages (nextCursor), live refresh of the current page.
+Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leaves them out, and parentWorkflowId=<id>
+(the run page's "in the runs list" link) shows only the children of one run. */
 (function () {
   "use strict";
   var h = WF.h, $ = WF.$;
   var cursors = [null];     // cursor of each page visited; the last one is the page shown
   var nextCursor = null;
   var poll = null;
+  var parentFilter = "";    // ?parentWorkflowId=: only the runs this run started
 
   function toLocalInput(ms) {
     if (!ms) { return ""; }
@@ -31,6 +34,15 @@
     $("f-from").value = toLocalInput(q.get("createdFrom"));
     $("f-to").value = toLocalInput(q.get("createdTo"));
     if (q.get("limit")) { $("f-limit").value = q.get("limit"); }
+    $("f-top-level").checked = ["1", "true", "yes"].indexOf((q.get("topLevelOnly") || "").toLowerCase()) >= 0;
+    setParentFilter(q.get("parentWorkflowId") || "");
+  }
+
+  function setParentFilter(id) {
+    parentFilter = id;
+    $("f-parent-field").classList.toggle("hidden", !id);
+    var chip = WF.clear($("f-parent"));
+    if (id) { WF.append(chip, ["children of ", WF.shortRunLink(id)]); }
   }
 
   function query() {
@@ -41,6 +53,8 @@
     if ($("f-partition").value.trim()) { q.set("partitionKey", $("f-partition").value.trim()); }
     if (fromLocalInput($("f-from").value)) { q.set("createdFrom", fromLocalInput($("f-from").value)); }
     if (fromLocalInput($("f-to").value)) { q.set("createdTo", fromLocalInput($("f-to").value)); }
+    if ($("f-top-level").checked) { q.set("topLevelOnly", "1"); }
+    if (parentFilter) { q.set("parentWorkflowId", parentFilter); }
     if ($("f-limit").value !== "50") { q.set("limit", $("f-limit").value); }
     return q;
   }
@@ -49,7 +63,10 @@
     return h("tr", { dataset: { runId: run.workflowId } },
       h("td", {}, WF.pill(run.status)),
       h("td", { text: run.workflowName }),
-      h("td", {}, WF.runLink(run.workflowId, run.workflowId.substring(0, 8))),
+      h("td", {}, WF.runLink(run.workflowId, run.workflowId.substring(0, 8)),
+        run.parentWorkflowId ? h("a", { class: "child-of", href: WF.url("/runs/" + encodeURIComponent(run.parentWorkflowId)),
+                                        title: "started by run " + run.parentWorkflowId,
+                                        text: "\u21b3 child of " + WF.shortId(run.parentWorkflowId) }) : null),
       h("td", { text: run.phase || "" }),
       h("td", { text: run.queueName || "" }),
       h("td", { text: run.partitionKey || "" }),
@@ -85,13 +102,16 @@
     if ($("auto-refresh").checked) { poll = WF.poller(load, 2000); } else { load(); }
   }
 
-  $("filters").addEventListener("submit", function (event) {
-    event.preventDefault();
+  function apply() {
     var q = query();
     window.history.replaceState(null, "", WF.url("/runs") + (q.toString() ? "?" + q.toString() : ""));
     cursors = [null];
     restartPolling();
-  });
+  }
+
+  $("filters").addEventListener("submit", function (event) { event.preventDefault(); apply(); });
+  $("f-top-level").addEventListener("change", apply);
+  $("f-parent-clear").addEventListener("click", function () { setParentFilter(""); apply(); });
   $("next-page").addEventListener("click", function () { if (nextCursor) { cursors.push(nextCursor); restartPolling(); } });
   $("prev-page").addEventListener("click", function () { if (cursors.length > 1) { cursors.pop(); restartPolling(); } });
   $("first-page").addEventListener("click", function () { cursors = [null]; restartPolling(); });

@@ -1,4 +1,11 @@
-/* The steps timeline: one bar per step on a time axis, the ISA-88 phase lane, held intervals shaded.
+/* The steps timeline: one row per step, child start and await on a time axis, the ISA-88 phase lane, held and
+waiting intervals shaded.
+
+  step         a bar from its start to its end, coloured by its status
+  child start  a diamond at the moment the child was started (a link to the child run), with the child run's own
+               span from its start to its end (or now) as a faint bar behind it
+  await        an outlined bar from the moment the run first had to wait to the moment it recorded the outcome;
+               dashed while it is still pending
 
 Drawn as SVG with DOM calls (no library): names and values go in as text nodes, never as markup.
 */
@@ -37,16 +44,23 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
     return out;
   }
 
-  /* opts: {run, steps (kind "step" only), phases [{phase, at}], now} */
+  function entryFrom(s) { return s.waitFrom || s.startedAt; }
+
+  function short(text, n) { return text.length > n ? text.substring(0, n - 1) + "…" : text; }
+
+  /* opts: {run, steps (kinds "step", "child", "await"; a pending await has pending: true), phases [{phase, at}], now}
+     a step of kind "await" may carry waitFrom (when the run first had to wait, see steps.js) */
   WF.drawTimeline = function (container, opts) {
     var run = opts.run, steps = opts.steps, now = opts.now;
     var active = !WF.isTerminal(run.status);
+    var children = {};
+    (run.children || []).forEach(function (c) { children[c.workflowId] = c; });
     var starts = [run.startedAt || run.createdAt];
-    steps.forEach(function (s) { if (s.startedAt) { starts.push(s.startedAt); } });
+    steps.forEach(function (s) { if (entryFrom(s)) { starts.push(entryFrom(s)); } });
     opts.phases.forEach(function (p) { starts.push(p.at); });
     var t0 = Math.min.apply(null, starts.filter(function (v) { return v; }));
     var ends = [run.completedAt || (active ? now : run.updatedAt || now)];
-    steps.forEach(function (s) { if (s.completedAt) { ends.push(s.completedAt); } });
+    steps.forEach(function (s) { if (s.completedAt) { ends.push(s.completedAt); } if (s.pending) { ends.push(now); } });
     var t1 = Math.max.apply(null, ends.concat([t0 + 1000]));
     var running = active && run.status === "RUNNING";
     var rows = steps.length + (running ? 1 : 0);
@@ -58,14 +72,14 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
                           id: "timeline-svg" });
     svg.appendChild(el("title", {}, "Steps of " + run.workflowName + " on a time axis"));
 
-    // held intervals behind everything
+    // held and waiting intervals behind everything
+    var BANDS = { HELD: "held-band", HOLDING: "holding-band", WAITING: "waiting-band" };
     var phaseSpans = intervals(opts.phases, t1);
     phaseSpans.forEach(function (p) {
-      if (p.phase === "HELD" || p.phase === "HOLDING") {
+      if (BANDS[p.phase]) {
         var w = Math.max(2, x(p.to) - x(p.from));
         svg.appendChild(titled(el("rect", { x: x(p.from), y: TOP, width: w, height: H - TOP,
-                                            class: p.phase === "HELD" ? "held-band" : "holding-band",
-                                            "data-phase": p.phase }),
+                                            class: BANDS[p.phase], "data-phase": p.phase }),
                                p.phase + " " + WF.fmtClock(p.from) + " - " + WF.fmtClock(p.to) + " (" +
                                WF.fmtDuration(p.to - p.from) + ")"));
       }
@@ -93,19 +107,78 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
       }
     });
 
-    // one row per step
+    // one row per step, child start and await
     var y = TOP + LANE + 8;
     steps.forEach(function (s) {
-      var label = "#" + s.functionId + " " + s.name;
-      svg.appendChild(el("text", { x: 4, y: y + BAR - 1, class: "label" }, label.length > 30 ? label.substring(0, 29) + "…" : label));
-      var from = s.startedAt || s.completedAt || t0, to = s.completedAt || from;
-      svg.appendChild(titled(el("rect", { x: x(from), y: y, width: Math.max(2, x(to) - x(from)), height: BAR,
-                                          class: "bar-" + s.status, "data-function-id": s.functionId }),
-                             label + ": " + s.status + ", " + WF.fmtDuration(s.durationMs) + " from " + WF.fmtClock(from)));
+      if (s.kind === "child") { childRow(s, y); }
+      else if (s.kind === "await") { awaitRow(s, y); }
+      else { stepRow(s, y); }
       y += ROW;
     });
+
+    function label(text, y) {
+      svg.appendChild(el("text", { x: 4, y: y + BAR - 1, class: "label" }, short(text, 30)));
+    }
+
+    function stepRow(s, y) {
+      var name = "#" + s.functionId + " " + s.name;
+      label(name, y);
+      var from = s.startedAt || s.completedAt || t0, to = s.completedAt || from;
+      svg.appendChild(titled(el("rect", { x: x(from), y: y, width: Math.max(2, x(to) - x(from)), height: BAR,
+                                          class: "bar-" + s.status, "data-function-id": s.functionId, "data-kind": "step" }),
+                             name + ": " + s.status + ", " + WF.fmtDuration(s.durationMs) + " from " + WF.fmtClock(from)));
+    }
+
+    /* a diamond (a square turned 45 degrees) where the child was started, linked to the child run, over the child
+       run's own span */
+    function childRow(s, y) {
+      var childId = typeof s.output === "string" ? s.output : null;
+      var child = childId ? children[childId] : null;
+      label("#" + s.functionId + " child " + (child ? (child.partitionKey || child.workflowName) : s.name.replace(/^startChild:/, "")), y);
+      var group = el("g", {});
+      var target = group;
+      if (childId) {
+        target = el("a", { href: WF.url("/runs/" + encodeURIComponent(childId)), class: "child-link",
+                           "data-child-id": childId });
+        group.appendChild(target);
+      }
+      var about = "#" + s.functionId + " " + s.name + (childId ? " started run " + childId : "") +
+        (child ? " (" + child.status + ")" : "") + " at " + WF.fmtClock(s.startedAt);
+      if (child && child.startedAt) {
+        var end = child.completedAt || (WF.isTerminal(child.status) ? child.startedAt : now);
+        target.appendChild(titled(el("rect", { x: x(child.startedAt), y: y + 2, width: Math.max(2, x(end) - x(child.startedAt)),
+                                               height: BAR - 4, class: "child-span s-" + String(child.status).replace(/[^A-Z_]/g, ""),
+                                               "data-child-id": childId }),
+                                  "child run " + childId + ": " + child.status + ", " +
+                                  WF.fmtDuration(WF.spanMs(child.startedAt, child.completedAt, now)) + " from " +
+                                  WF.fmtClock(child.startedAt)));
+      }
+      var at = s.startedAt || s.completedAt || t0, side = BAR * 0.72;
+      var cx = x(at), cy = y + BAR / 2;
+      target.appendChild(titled(el("rect", { x: cx - side / 2, y: cy - side / 2, width: side, height: side,
+                                             transform: "rotate(45 " + cx + " " + cy + ")",
+                                             class: "child-mark" + (s.status === "ERROR" ? " bar-ERROR" : ""),
+                                             "data-function-id": s.functionId, "data-kind": "child" }), about));
+      svg.appendChild(group);
+    }
+
+    function awaitRow(s, y) {
+      var name = "#" + s.functionId + " " + s.name;
+      label(name, y);
+      var from = entryFrom(s) || s.completedAt || t0, to = s.pending ? now : (s.completedAt || from);
+      var state = s.pending ? "pending" : s.status;
+      var what = s.pending ? "waiting since " + WF.fmtClock(from) + " (" + WF.fmtDuration(now - from) + ")"
+        : s.status + (s.error ? " (" + (s.error.type || "Error") + ")" : "") + ", waited " + WF.fmtDuration(to - from) +
+          " from " + WF.fmtClock(from);
+      svg.appendChild(titled(el("rect", { x: x(from), y: y + 1, width: Math.max(2, x(to) - x(from)), height: BAR - 2,
+                                          rx: 2, class: "await-bar await-" + state, "data-function-id": s.functionId,
+                                          "data-kind": "await" }),
+                             name + ": " + what));
+    }
+
     if (running) {
-      var last = steps.length ? (steps[steps.length - 1].completedAt || t0) : (run.startedAt || t0);
+      var lastOp = steps.length ? steps[steps.length - 1] : null;
+      var last = lastOp ? (lastOp.completedAt || t0) : (run.startedAt || t0);
       svg.appendChild(el("text", { x: 4, y: y + BAR - 1, class: "label" }, "(executing)"));
       svg.appendChild(titled(el("rect", { x: x(last), y: y, width: Math.max(2, x(now) - x(last)), height: BAR,
                                           class: "bar-running" }), "the next step is executing"));

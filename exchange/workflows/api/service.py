@@ -7,7 +7,7 @@ only write rows; a gateway executes them.
 from exchange.workflows.api import shapes
 from exchange.workflows.engine import commands, policy, starts
 from exchange.workflows.host import runtime
-from exchange.workflows.store import views
+from exchange.workflows.store import statuses, views
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -16,6 +16,7 @@ from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
 MAX_PAGE = 500
+MAX_CHILDREN = 500  # getWorkflow lists this many children (childrenCount tells them all; listRuns pages them)
 MEMORY_FLUSH_LINGER_MS = 10  # enqueueInMemory: how long a flush waits for more starts to write with it
 
 
@@ -160,9 +161,30 @@ def getWorkflow(workflowId=None, includeHistory=False):
     data = shapes.run(row, now_ms())
     data["events"] = shapes.event_rows(views.events(engine.store.db, wid))
     data["retries"] = views.retries_of(engine.store.db, wid)
+    children = views.children(engine.store.db, wid)
+    data["childrenCount"] = len(children)
+    data["children"] = [shapes.child(c, now_ms()) for c in children[:MAX_CHILDREN]]
     if includeHistory:
         data["eventHistory"] = shapes.history_rows(views.event_history(engine.store.db, wid))
     return success("OK", "run %s is %s" % (wid, row["status"]), data)
+
+
+@guarded
+def getResult(workflowId=None):
+    """A run's outcome, never waiting: status, done, output or error (a Perspective binding or a tag script may
+    poll it)."""
+    engine = _engine()
+    wid = _wid(workflowId)
+    found = engine.store.outcomes([wid]).get(wid)
+    if found is None:
+        return failure("NOT_FOUND", "no run with id %s" % wid, {"workflowId": wid})
+    status, output, error, completed_at = found
+    done = status in statuses.TERMINAL
+    data = {"workflowId": wid, "status": status, "done": done, "succeeded": status == statuses.SUCCESS,
+            "output": loads(output) if output is not None else None,
+            "error": loads(error) if error is not None else None,
+            "completedAt": int(completed_at) if completed_at is not None else None}
+    return success("OK", "run %s %s" % (wid, "ended %s" % status if done else "is %s" % status), data)
 
 
 @guarded
@@ -223,15 +245,15 @@ def listSteps(workflowId=None):
 
 @guarded
 def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, createdFrom=None, createdTo=None,
-             limit=50, cursor=None):
-    """Runs, newest first, one page at a time: pass data.nextCursor back as `cursor` for the next page."""
+             limit=50, cursor=None, parentWorkflowId=None, topLevelOnly=False):
+    """Runs, newest first, one page at a time: pass data.nextCursor back as `cursor` for the next page.
+    parentWorkflowId: only the runs that run started; topLevelOnly: no child runs."""
     engine = _engine()
-    statuses = None
+    wanted = None
     if status:
-        statuses = [status] if isinstance(status, string_types) else list(status)
-        for s in statuses:
-            if s not in ("ENQUEUED", "PENDING", "RUNNING", "HELD", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
-                         "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+        wanted = [status] if isinstance(status, string_types) else list(status)
+        for s in wanted:
+            if s not in statuses.ALL:
                 raise InvalidArgument("unknown status %r" % s, field="status")
     parsed_cursor = None
     if cursor:
@@ -243,9 +265,13 @@ def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, 
     for field, value in (("workflowName", workflowName), ("queueName", queueName), ("partitionKey", partitionKey)):
         if value is not None and not isinstance(value, string_types):
             raise InvalidArgument("%s must be text" % field, field=field)
-    rows, more = views.list_runs(engine.store.db, workflowName or None, statuses, queueName or None,
+    parent = _wid(parentWorkflowId, "parentWorkflowId") if parentWorkflowId else None
+    if not isinstance(topLevelOnly, bool):
+        raise InvalidArgument("topLevelOnly must be true or false", field="topLevelOnly")
+    rows, more = views.list_runs(engine.store.db, workflowName or None, wanted, queueName or None,
                                  partitionKey or None, _int(createdFrom, "createdFrom", None),
-                                 _int(createdTo, "createdTo", None), parsed_cursor, _limit(limit, MAX_PAGE))
+                                 _int(createdTo, "createdTo", None), parsed_cursor, _limit(limit, MAX_PAGE),
+                                 parent=parent, top_level=topLevelOnly)
     now = now_ms()
     runs = [shapes.run(r, now) for r in rows]
     next_cursor = "%d_%s" % (rows[-1]["created_at"], rows[-1]["workflow_uuid"]) if rows and more else None

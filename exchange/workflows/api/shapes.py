@@ -8,7 +8,8 @@ _RUN_KEYS = (("workflow_uuid", "workflowId"), ("name", "workflowName"), ("status
              ("updated_at", "updatedAt"), ("claimed_at", "claimedAt"), ("started_at", "startedAt"),
              ("completed_at", "completedAt"), ("timeout_ms", "timeoutMs"), ("deadline_at", "deadlineAt"),
              ("run_count", "runCount"), ("recovery_attempts", "recoveryAttempts"), ("retry_of", "retryOf"),
-             ("retry_from", "retryFrom"))
+             ("retry_from", "retryFrom"), ("parent_uuid", "parentWorkflowId"), ("root_uuid", "rootWorkflowId"),
+             ("wake_at", "wakeAt"))
 _JSON_KEYS = (("inputs", "inputs"), ("output", "output"), ("error", "error"))
 
 
@@ -28,10 +29,22 @@ def run(row, now=None):
     for column, key in _JSON_KEYS:
         if column in row:
             out[key] = loads(row[column]) if row[column] is not None else None
+    if "waiting_for" in row:
+        out["waitingFor"] = loads(row["waiting_for"]) if row["waiting_for"] and row["status"] == "WAITING" else None
     start = out.get("startedAt")
-    end = out.get("completedAt") or (now if start is not None and out.get("status") in ("RUNNING", "PENDING") else None)
+    end = out.get("completedAt") or (now if start is not None and out.get("status") in ("RUNNING", "PENDING", "WAITING")
+                                   else None)
     out["durationMs"] = (end - start) if start is not None and end is not None else None
     return out
+
+
+def child(row, now=None):
+    started, completed = _num(row["started_at"]), _num(row["completed_at"])
+    end = completed or (now if started is not None and row["status"] in ("RUNNING", "PENDING", "WAITING") else None)
+    return {"workflowId": row["workflow_uuid"], "workflowName": row["name"], "status": row["status"],
+            "phase": row["phase"], "partitionKey": row["partition_key"], "queueName": row["queue_name"],
+            "createdAt": _num(row["created_at"]), "startedAt": started, "completedAt": completed,
+            "durationMs": (end - started) if started is not None and end is not None else None}
 
 
 def step(row):
@@ -48,7 +61,7 @@ def command(row):
             "payload": loads(row["payload"]) if row["payload"] else None, "actor": row["actor"],
             "actorRoles": loads(row["actor_roles"]) if row["actor_roles"] else [], "reason": row["reason"],
             "state": row["state"], "outcomeReason": row["outcome_reason"], "receivedAt": _num(row["received_at"]),
-            "decidedAt": _num(row["decided_at"])}
+            "decidedAt": _num(row["decided_at"]), "causeId": _num(row.get("cause_id"))}
 
 
 def event_rows(rows):
