@@ -1,7 +1,7 @@
 """`./gateway bench`: measure every host on fresh databases, print a table, write JSON and bench/RESULTS.md.
 
     ./gateway bench [--json FILE] [--peers] [--soak SECONDS] [--quick] [--rows N] [--no-jython] [--no-sqlite]
-                    [--no-record]
+                    [--no-record] [--only GROUP,...]
 
 Figures are reported with their ratio to a baseline measured in the same run (one plain INSERT round trip on
 the same connection type). --peers installs DBOS Transact (PyPI) into .venv and runs the same workloads against
@@ -32,6 +32,10 @@ TARGETS = [
     ("start_to_running_ms_in_process", "<=", 50.0, "start -> running <= 50 ms in-process"),
     ("start_to_running_ms_other_process", "<=", 50.0, "start -> running <= 50 ms across processes (NOTIFY)"),
     ("hold_latency_ms", "<=", 150.0, "HOLD -> HELD p50 <= 150 ms"),
+    ("fanout_ratio", "<=", 1.5, "fan-out: a parent of 100 children <= 1.5 x 100 independent runs"),
+    ("parked_active_workers", "<=", 0, "no worker thread in use while every parent awaits a held child"),
+    ("wake_ms_same_gateway", "<=", 5.0, "child end -> parent running p50 <= 5 ms, same gateway"),
+    ("wake_ms_other_gateway", "<=", 20.0, "child end -> parent running p50 <= 20 ms, across gateways (NOTIFY)"),
 ]
 
 
@@ -113,8 +117,12 @@ def table(results):
             "statements_per_step_incl_run_start_end", "queue_throughput_wf_s", "queue_throughput_wf_s_cold", "queue_throughput_rounds",
             "queue_throughput_wf_s_default_poll",
             "enqueue_in_memory_us", "start_ms", "start_to_running_ms_in_process", "start_to_running_ms_other_process",
-            "start_to_running_ms_queue_best_poll", "hold_latency_ms", "list_runs_ms", "transactions_per_step",
-            "max_memory_mb"]
+            "start_to_running_ms_queue_best_poll", "hold_latency_ms", "fanout_parent_ms", "fanout_independent_ms",
+            "fanout_ratio", "fanout_parent_phases_ms", "fanout_statements_per_start", "wake_ms_same_gateway",
+            "wake_ms_same_gateway_p99", "wake_to_await_ms_same_gateway", "wake_ms_other_gateway",
+            "wake_ms_other_gateway_p99", "wake_to_await_ms_other_gateway", "parked_parents", "parked_park_s",
+            "parked_hold_s", "parked_active_workers", "parked_heap_mb_before", "parked_heap_mb", "parked_finish_s",
+            "list_runs_ms", "transactions_per_step", "max_memory_mb"]
     lines = ["| figure | " + " | ".join("%s / %s" % (r["host"], r["db"]) for r in results) + " |",
              "|---|" + "---|" * len(results)]
     for key in keys:
@@ -135,6 +143,23 @@ def verdicts(results, peer):
                 continue
             ok = value <= limit
             lines.append("%s %s: %s = %s" % ("PASS" if ok else "MISS", result["host"], text, fmt(value)))
+        if result.get("fanout_ratio") is not None:
+            lines.append("info %s: fan-out of %d children %s ms against %s ms for as many independent runs (median "
+                         "of %d rounds); the parent's own phases (ms): %s; statements per start on the starting "
+                         "thread: %s" % (
+                             result["host"], result["fanout_children"], fmt(result["fanout_parent_ms"]),
+                             fmt(result["fanout_independent_ms"]), result["fanout_rounds"],
+                             fmt(result.get("fanout_parent_phases_ms")),
+                             fmt(result.get("fanout_statements_per_start"))))
+        for where in ("same_gateway", "other_gateway"):
+            if result.get("wake_ms_" + where) is not None:
+                lines.append("info %s: child end -> parent running, %s: p50 %s / p99 %s ms; -> its await recorded: "
+                             "%s ms (%s)" % (result["host"], where.replace("_", " "), fmt(result["wake_ms_" + where]),
+                                             fmt(result["wake_ms_%s_p99" % where]),
+                                             fmt(result["wake_to_await_ms_" + where]),
+                                             fmt(result["wake_samples_" + where])))
+        if result.get("parked_error"):
+            lines.append("MISS %s: parked parents: %s" % (result["host"], result["parked_error"]))
         plain = result.get("step_overhead_ratio_to_plain")
         if plain is not None:
             lines.append("info %s: step_overhead_ms = %.2f x an INSERT into an unindexed table" % (result["host"], plain))
@@ -147,9 +172,15 @@ def verdicts(results, peer):
             tput = result.get("queue_throughput_wf_s")
             lines.append("%s jython: queue throughput >= 500 wf/s with -Xmx256m = %s" % (
                 "PASS" if tput and tput >= 500 else "MISS", fmt(tput)))
-        worst = max((result.get("list_runs_ms") or {"-": 0}).values())
-        lines.append("%s %s: list_runs any page <= 50 ms = %s" % ("PASS" if worst <= 50 else "MISS", result["host"],
-                                                                   fmt(worst)))
+            if "parked_completed" in result:
+                lines.append("%s jython: %d parked parents and their held children with -Xmx256m, no OutOfMemoryError "
+                             "= heap in use after GC %s MB (%s MB before them)" % (
+                                 "PASS" if result["parked_completed"] else "MISS", result["parked_parents"],
+                                 fmt(result.get("parked_heap_mb")), fmt(result.get("parked_heap_mb_before"))))
+        if result.get("list_runs_ms"):
+            worst = max(result["list_runs_ms"].values())
+            lines.append("%s %s: list_runs any page <= 50 ms = %s" % ("PASS" if worst <= 50 else "MISS",
+                                                                       result["host"], fmt(worst)))
         if peer:
             ratio = result["queue_throughput_wf_s"] / peer["queue_throughput_wf_s"]
             lines.append("%s %s: queue throughput >= 4 x DBOS (best poll) = %.1fx" % (
@@ -190,6 +221,7 @@ def main(argv):
     parser.add_argument("--no-jython", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-record", action="store_true", help="do not add the run to bench/RESULTS.md")
+    parser.add_argument("--only", metavar="GROUP,...", help="measure only these groups (bench/workloads.py GROUPS)")
     opts = parser.parse_args(argv)
     server = None
     global PG_SERVER
@@ -208,6 +240,8 @@ def main(argv):
 
 def _run(opts, argv):
     extra = ["--rows", str(opts.rows)] + (["--quick"] if opts.quick else [])
+    if opts.only:
+        extra += ["--only", opts.only]
     gateway = os.path.join(ROOT, "gateway")
     results = []
     results.append(measured([sys.executable], "wf_bench_cpython", extra))

@@ -22,6 +22,7 @@ from exchange.workflows.engine.queues import declareQueue  # noqa: E402
 from exchange.workflows.host import hosts, runtime  # noqa: E402
 from exchange.workflows.host.database import Database  # noqa: E402
 from exchange.workflows.util import ids  # noqa: E402
+from exchange.workflows.util.clock import now_ms  # noqa: E402
 
 JYTHON = sys.platform.startswith("java")
 if JYTHON:
@@ -33,6 +34,11 @@ else:
     clock = getattr(time, "perf_counter", time.time)
 
 declareQueue("bench", workerConcurrency=8)
+declareQueue("b.fan")  # the fan-out parent, its children and the independent runs beside them
+declareQueue("b.park")  # the parked parents and their children
+# the cross-gateway wake-up: every gateway declares it alike (as every gateway must); at most one run of it per
+# gateway, and the bench's own gateway keeps that one slot busy with a plug, so only the other gateway claims it
+declareQueue("b.xgw", workerConcurrency=1)
 MAIN_THREAD = threading.current_thread().name
 FIRST_STEP_AT = {}
 EXECUTED_ON = {}  # workflowId -> the name of the thread that executed b.noop
@@ -82,6 +88,103 @@ def ticks(count=400):
     for index in range(count):
         tick50(index)
     return count
+
+
+@workflow(name="b.one")
+def one():
+    noop(0)
+    return 1
+
+
+START_STATEMENTS = {}  # workflowId -> statements its thread issued for its startChild calls (while counting)
+
+
+def _thread_statements():
+    db = runtime.engine().host.db
+    return db.snapshot().get(threading.current_thread().name, 0) if getattr(db, "counting", False) else 0
+
+
+@workflow(name="b.fanout")
+def fanout(children=100):
+    wf = getWorkflows()
+    before = _thread_statements()
+    kids = [wf.startChild("b.one", queueName="b.fan") for _ in range(children)]
+    START_STATEMENTS.setdefault(wf.workflowId, _thread_statements() - before)  # a replay's calls issue none
+    wf.awaitAll(kids)
+    return children
+
+
+@workflow(name="b.gate")
+def gate():
+    noop(0)
+    return "open"
+
+
+@workflow(name="b.park_child")
+def park_child(gate=""):
+    return getWorkflows().awaitResult(gate)
+
+
+@workflow(name="b.park_parent")
+def park_parent(gate=""):
+    wf = getWorkflows()
+    return wf.awaitResult(wf.startChild("b.park_child", {"gate": gate}, queueName="b.park"))
+
+
+@step(name="pause")
+def pause(seconds):
+    time.sleep(seconds)
+    return None
+
+
+@workflow(name="b.slow_one")
+def slow_one(seconds=0.03):
+    pause(seconds)
+    return 1
+
+
+@workflow(name="b.waker")
+def waker(seconds=0.03):
+    wf = getWorkflows()
+    return wf.awaitResult(wf.startChild("b.slow_one", {"seconds": seconds}))
+
+
+REMOTE_GATEWAY = []  # bench/remote_gateway.py puts its engine here
+
+
+@step(name="drain_here")
+def drain_here():
+    """The other gateway stops claiming before the run ends, so the wake-up of the run awaiting it can only be
+    claimed by the bench's gateway (through NOTIFY). A no-op on any other gateway."""
+    for engine in REMOTE_GATEWAY:
+        engine.kernel.set_flag("draining", True)
+    return None
+
+
+@workflow(name="b.xchild")
+def xchild():
+    drain_here()
+    return 1
+
+
+@workflow(name="b.xawait")
+def xawait(target=""):
+    return getWorkflows().awaitResult(target)
+
+
+PLUG = threading.Event()
+
+
+@step(name="plug_wait")
+def plug_wait(seconds):
+    PLUG.wait(seconds)
+    return None
+
+
+@workflow(name="b.plug")
+def plug(seconds=900):
+    plug_wait(seconds)
+    return 1
 
 
 class CountingDatabase(Database):
@@ -355,6 +458,325 @@ def hold_latency(engine, samples=15):
     return median(latencies)
 
 
+# -- runs that start and await runs ---------------------------------------------------------------------------------
+
+ACTIVE_STATUSES = "('ENQUEUED', 'PENDING', 'RUNNING', 'WAITING', 'HELD')"
+
+
+def _marks(n):
+    return ", ".join(["?"] * n)
+
+
+def _count(db, where, params=()):
+    return int(db.query("SELECT count(*) FROM workflows.workflow_status WHERE " + where, tuple(params))[0][0])
+
+
+def _wait_count(db, where, params, want, timeout=120.0, every=0.05, what="runs"):
+    """Poll until `want` runs match `where`; raises after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        have = _count(db, where, params)
+        if have >= want:
+            return have
+        if time.time() > deadline:
+            raise RuntimeError("%s: %d of %d after %ds" % (what, have, want, timeout))
+        time.sleep(every)
+
+
+def _wait_ended(db, workflow_id, timeout=60.0, every=0.01):
+    """(status, completed_at, executor_id) of a run once it has ended: one indexed read per poll."""
+    deadline = time.time() + timeout
+    while True:
+        row = db.query("SELECT status, completed_at, executor_id FROM workflows.workflow_status WHERE "
+                       "workflow_uuid = ?", (workflow_id,))[0]
+        if row[0] in ("SUCCESS", "ERROR", "CANCELLED", "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+            return row[0], int(row[1]), row[2]
+        if time.time() > deadline:
+            raise RuntimeError("run %s did not end (%s)" % (workflow_id, row[0]))
+        time.sleep(every)
+
+
+def _statuses(db, workflow_id):
+    """The run's status history: [(status, at ms)], oldest first."""
+    rows = db.query("SELECT value, created_at FROM workflows.workflow_events_history WHERE workflow_uuid = ? AND "
+                    "key = 'status' ORDER BY id", (workflow_id,))
+    return [(r[0].strip('"'), int(r[1])) for r in rows]
+
+
+def _continued_at(history):
+    """(parked at, continued at): the first WAITING event and the next RUNNING after it (None, None without one)."""
+    for index, (status, at) in enumerate(history):
+        if status == "WAITING":
+            for later, later_at in history[index + 1:]:
+                if later == "RUNNING":
+                    return at, later_at
+            return at, None
+    return None, None
+
+
+def _await_done_at(db, workflow_id):
+    rows = db.query("SELECT completed_at FROM workflows.operation_outputs WHERE workflow_uuid = ? AND kind = 'await'",
+                    (workflow_id,))
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _wait_queue_idle(db, queue_name, timeout=120.0):
+    """Until no run of the queue is active; a poll every 20 ms, the same for both sides of the fan-out."""
+    deadline = time.time() + timeout
+    while _count(db, "queue_name = ? AND status IN " + ACTIVE_STATUSES, (queue_name,)):
+        if time.time() > deadline:
+            raise RuntimeError("queue %s did not go idle" % queue_name)
+        time.sleep(0.02)
+
+
+def _fanout_parent(engine, children):
+    """One b.fanout parent: its start() called -> its SUCCESS (its completed_at), and where the time went."""
+    db = engine.host.db
+    began = time.time() * 1000
+    wid = service.start(workflowName="b.fanout", inputs={"resolved": {"children": children}},
+                        queueName="b.fan")["data"]["workflowId"]
+    _wait_queue_idle(db, "b.fan")
+    status, completed, _ = _wait_ended(db, wid)
+    if status != "SUCCESS":
+        raise RuntimeError("fan-out parent %s ended %s" % (wid, status))
+    kids = db.query("SELECT max(completed_at), sum(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END) FROM "
+                    "workflows.workflow_status WHERE parent_uuid = ?", (wid,))[0]
+    if int(kids[1]) != children:
+        raise RuntimeError("fan-out parent %s: %s of %d children succeeded" % (wid, kids[1], children))
+    ops = db.query("SELECT kind, max(completed_at), min(started_at) FROM workflows.operation_outputs WHERE "
+                   "workflow_uuid = ? GROUP BY kind", (wid,))
+    ops = dict([(r[0], (int(r[1]), int(r[2]))) for r in ops])
+    history = _statuses(db, wid)
+    first_running = [at for s, at in history if s == "RUNNING"][0]
+    parks = len([s for s, _ in history if s == "WAITING"])
+    parked, continued = _continued_at(history)
+    last_child = int(kids[0])
+    phases = {"claimed": first_running - began,  # start() -> the parent running
+              "children_started": ops["child"][0] - first_running,  # its startChild calls, one after the other
+              "children_ended": last_child - ops["child"][0],  # the last child started -> the last one ended
+              "waited": parked is not None, "parks": parks,
+              "woken": (continued - last_child) if continued is not None else None,  # the last end -> running again
+              "replay_to_end": completed - (continued if continued is not None else last_child)}
+    phases["workflowId"] = wid
+    return completed - began, phases
+
+
+def _fanout_independent(engine, count):
+    """`count` runs of b.one started together: the first start() called -> the last SUCCESS."""
+    db = engine.host.db
+    began = time.time() * 1000
+    wids = [service.start(workflowName="b.one", queueName="b.fan")["data"]["workflowId"] for _ in range(count)]
+    _wait_queue_idle(db, "b.fan")
+    row = db.query("SELECT max(completed_at), sum(CASE WHEN status = 'SUCCESS' THEN 1 ELSE 0 END) FROM "
+                   "workflows.workflow_status WHERE workflow_uuid IN (%s)" % _marks(len(wids)), wids)[0]
+    if int(row[1]) != count:
+        raise RuntimeError("independent runs: %s of %d succeeded" % (row[1], count))
+    return int(row[0]) - began
+
+
+def fan_out(engine, children=100, rounds=5, warmup=2):
+    """One parent starting `children` children of one no-op step and awaiting them all, against `children`
+    independent queued runs of one step started together, in the same engine: the median of `rounds` pairs after
+    `warmup` pairs (the two sides alternate which goes first). fanout_ratio is the median of the pairs' ratios."""
+    parent, independent, ratios, phases = [], [], [], []
+    for index in range(warmup + rounds):
+        if index % 2:
+            alone = _fanout_independent(engine, children)
+            tree, where = _fanout_parent(engine, children)
+        else:
+            tree, where = _fanout_parent(engine, children)
+            alone = _fanout_independent(engine, children)
+        if index >= warmup:
+            parent.append(tree)
+            independent.append(alone)
+            ratios.append(tree / max(alone, 1.0))
+            phases.append(where)
+    breakdown = {}
+    for key in ("claimed", "children_started", "children_ended", "woken", "replay_to_end"):
+        values = [p[key] for p in phases if p[key] is not None]
+        if values:
+            breakdown[key] = median(values)
+    breakdown["rounds_waited"] = len([p for p in phases if p["waited"]])
+    breakdown["most_parks"] = max([p["parks"] for p in phases])  # 1: the parent woke once, not once per child
+    for where in phases:
+        START_STATEMENTS.pop(where["workflowId"], None)
+    # one more pair, counted (untimed): the statements of the parent's thread per startChild, of the caller's per start
+    db = engine.host.db
+    db.counting = True
+    try:
+        _, where = _fanout_parent(engine, children)
+        before = db.snapshot().get(MAIN_THREAD, 0)
+        for _ in range(children):
+            service.start(workflowName="b.one", queueName="b.fan")
+        per_start = (db.snapshot().get(MAIN_THREAD, 0) - before) / children
+        _wait_queue_idle(db, "b.fan")
+    finally:
+        db.counting = False
+    per_child = START_STATEMENTS.pop(where["workflowId"], 0) / children
+    return {"fanout_parent_ms": median(parent), "fanout_independent_ms": median(independent),
+            "fanout_ratio": median(ratios), "fanout_children": children, "fanout_rounds": rounds,
+            "fanout_parent_phases_ms": breakdown,
+            "fanout_statements_per_start": {"startChild": per_child, "start": per_start}}
+
+
+def wake_same_gateway(engine, samples=200):
+    """A parent starts a child (one 30 ms step) and awaits it: the child's end (its completed_at) -> the parent
+    RUNNING again (its next status event after WAITING), and -> its await recorded. A sample where the child ended
+    before the parent had parked is not a wake-up and is left out (counted)."""
+    db = engine.host.db
+    running, awaited, skipped = [], [], 0
+    for _ in range(samples):
+        wid = service.start(workflowName="b.waker", inputs={"resolved": {"seconds": 0.03}})["data"]["workflowId"]
+        time.sleep(0.04)
+        status, _, _ = _wait_ended(db, wid)
+        if status != "SUCCESS":
+            raise RuntimeError("b.waker %s ended %s" % (wid, status))
+        child_end = int(db.query("SELECT completed_at FROM workflows.workflow_status WHERE parent_uuid = ?",
+                                 (wid,))[0][0])
+        parked, continued = _continued_at(_statuses(db, wid))
+        if parked is None or continued is None or parked > child_end:
+            skipped += 1
+            continue
+        running.append(continued - child_end)
+        awaited.append((_await_done_at(db, wid) or continued) - child_end)
+    return _wake_figures("same_gateway", running, awaited, skipped)
+
+
+def _wake_figures(where, running, awaited, skipped):
+    if not running:
+        raise RuntimeError("wake-up %s: no sample where the parent had parked" % where)
+    return {"wake_ms_" + where: percentile(running, 0.5), "wake_ms_%s_p99" % where: percentile(running, 0.99),
+            "wake_to_await_ms_" + where: {"p50": percentile(awaited, 0.5), "p99": percentile(awaited, 0.99)},
+            "wake_samples_" + where: {"used": len(running), "left_out": skipped}}
+
+
+def wake_other_gateway(engine, remote_gateway, samples=200):
+    """The awaited run ends on another gateway (a second process); the parent continues on this one.
+
+    Every gateway claims every queue, so the two sides are pinned by construction: the awaited runs are on queue
+    b.xgw (workerConcurrency=1 on every gateway), whose one slot on this gateway a plug run keeps busy, so only the
+    other gateway claims them; that gateway is draining (claims nothing) except when told to claim one awaited run,
+    which drains it again in its first step, so the wake-up of its end can only be claimed here (PostgreSQL NOTIFY).
+    Per sample: the awaited run is started (it waits ENQUEUED), then the parent (b.xawait, awaitResult of its id);
+    once the parent is WAITING the other gateway is told to claim. Each sample's executors are checked."""
+    db = engine.host.db
+    plug_id = service.start(workflowName="b.plug", queueName="b.xgw")["data"]["workflowId"]
+    _wait_count(db, "workflow_uuid = ? AND status = 'RUNNING' AND executor_id = ?", (plug_id, engine.executor_id), 1,
+                timeout=30, every=0.01, what="the plug")
+    other = remote_gateway()
+    running, awaited, skipped = [], [], 0
+    try:
+        for _ in range(samples):
+            target = ids.new_id()
+            service.start(workflowName="b.xchild", queueName="b.xgw", workflowId=target)
+            wid = service.start(workflowName="b.xawait", inputs={"resolved": {"target": target}})["data"]["workflowId"]
+            _wait_count(db, "workflow_uuid = ? AND status = 'WAITING'", (wid,), 1, timeout=30, every=0.002,
+                        what="the parent parked")
+            other.claim()
+            status, _, executor = _wait_ended(db, wid)
+            t_status, t_end, t_executor = _wait_ended(db, target)
+            if status != "SUCCESS" or t_status != "SUCCESS":
+                raise RuntimeError("b.xawait %s ended %s, b.xchild %s ended %s" % (wid, status, target, t_status))
+            parked, continued = _continued_at(_statuses(db, wid))
+            if t_executor == engine.executor_id or executor != engine.executor_id or continued is None:
+                skipped += 1
+                continue
+            running.append(continued - t_end)
+            awaited.append((_await_done_at(db, wid) or continued) - t_end)
+    finally:
+        remote = other.close()
+        PLUG.set()
+        _wait_ended(db, plug_id, timeout=30)
+        PLUG.clear()
+    out = _wake_figures("other_gateway", running, awaited, skipped)
+    out["wake_samples_other_gateway"]["other_gateway_ran"] = remote.get("ran")
+    return out
+
+
+def _heap_mb():
+    """Heap in use after a collection (Jython), in MB."""
+    if not JYTHON:
+        return None
+    from java.lang import Runtime
+
+    runtime_ = Runtime.getRuntime()
+    for _ in range(3):
+        System.gc()
+        time.sleep(0.2)
+    return (runtime_.totalMemory() - runtime_.freeMemory()) / (1024.0 * 1024.0)
+
+
+def parked_parents(engine, count=1000, timeout=300.0):
+    """`count` parents, each awaiting one child that an operator holds.
+
+    The children await a gate run that is held from before it began (claims paused while its HOLD is recorded),
+    so they park WAITING at once; once every parent is WAITING the operator HOLDs every child (woken for the
+    command, it parks HELD). Figures: the time from the first parent's start to every parent WAITING, the worker
+    threads in use once every parent is WAITING and every child HELD, and under Jython the heap in use after a GC.
+    Then the gate is resumed and every child RESUMEd; each child's end wakes its parent, and all of them end
+    SUCCESS (`parked_finish_s`). An OutOfMemoryError (or anything else) is reported, not raised."""
+    db = engine.host.db
+    out = {"parked_parents": count, "parked_completed": False}
+    since = now_ms()
+
+    def mine(where):  # this workload's runs: those created from now on
+        return where + " AND created_at >= ?"
+
+    def wait_for(name, status, what):
+        _wait_count(db, mine("name = ? AND status IN (%s)" % status), (name, since), count, timeout, what=what)
+    out["parked_heap_mb_before"] = _heap_mb()
+    try:
+        engine.kernel.set_flag("draining", True)
+        try:
+            gate_id = service.start(workflowName="b.gate", queueName="b.park")["data"]["workflowId"]
+            _ok(service.sendCommand(workflowId=gate_id, cmd="HOLD", reason="bench gate"))
+        finally:
+            engine.kernel.set_flag("draining", False)
+            engine.wake()
+        _wait_count(db, "workflow_uuid = ? AND status = 'HELD'", (gate_id,), 1, timeout=30, what="the gate held")
+        began = clock()
+        for _ in range(count):
+            service.start(workflowName="b.park_parent", inputs={"resolved": {"gate": gate_id}}, queueName="b.park")
+        wait_for("b.park_parent", "'WAITING'", "parents waiting")
+        out["parked_park_s"] = clock() - began
+        wait_for("b.park_child", "'WAITING'", "children waiting")
+        kids = [r[0] for r in db.query("SELECT workflow_uuid FROM workflows.workflow_status WHERE " +
+                                       mine("name = 'b.park_child'"), (since,))]
+        began = clock()
+        for kid in kids:
+            _ok(service.sendCommand(workflowId=kid, cmd="HOLD", reason="operator hold"))
+        wait_for("b.park_child", "'HELD'", "children held")
+        out["parked_hold_s"] = clock() - began
+        deadline = time.time() + 5
+        while engine.kernel.active.size() and time.time() < deadline:  # a worker leaving after its last write
+            time.sleep(0.01)
+        out["parked_active_workers"] = engine.kernel.active.size()
+        out["parked_waiting"] = _count(db, mine("name = 'b.park_parent' AND status = 'WAITING'"), (since,))
+        out["parked_heap_mb"] = _heap_mb()
+        began = clock()
+        _ok(service.sendCommand(workflowId=gate_id, cmd="RESUME"))
+        for kid in kids:
+            _ok(service.sendCommand(workflowId=kid, cmd="RESUME"))
+        wait_for("b.park_parent", "'SUCCESS', 'ERROR', 'CANCELLED', 'STOPPED'", "parents ended")
+        out["parked_finish_s"] = clock() - began
+        ok = _count(db, mine("name IN ('b.park_parent', 'b.park_child') AND status = 'SUCCESS'"), (since,))
+        out["parked_completed"] = ok == 2 * count
+        if ok != 2 * count:
+            out["parked_error"] = "%d of %d parents and children ended SUCCESS" % (ok, 2 * count)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except:  # noqa: E722 - reported as a MISS, the other figures go on (java.lang.OutOfMemoryError included)
+        kind, exc = sys.exc_info()[:2]
+        out["parked_error"] = "%s: %s" % (getattr(kind, "__name__", kind), exc)
+    return out
+
+
+def _ok(answer):
+    if not answer["ok"]:
+        raise RuntimeError("command refused: %s" % answer)
+    return answer
+
+
 def list_runs(engine, rows):
     """The console's runs query at `rows` rows: first page, a deep page, and filtered pages."""
     db = engine.host.db
@@ -407,23 +829,44 @@ def bulk_rows(engine, count):
             db.execute("ANALYZE workflows")
 
 
-def measure(url, rows=1000000, quick=False, remote=None):
+GROUPS = ("throughput", "step", "enqueue", "start", "remote", "hold", "fanout", "wake", "xwake", "parked", "list")
+
+
+def measure(url, rows=1000000, quick=False, remote=None, remote_gateway=None, only=None):
+    """Every figure, or those of the groups named in `only` (GROUPS; a partial run, for working on one figure)."""
     engine = build_engine(url)
     out = {"host": "jython+jdbc" if JYTHON else "cpython+" + ("psycopg" if url.startswith("postgres") else "sqlite3"),
            "db": "postgresql" if url.startswith("postgres") else "sqlite"}
+
+    def wanted(group):
+        return only is None or group in only
     try:
         # HotSpot compiles Jython's code only after thousands of runs: the throughput rounds come first and warm up
         # the paths every later figure takes (a gateway runs for months; its steady state is what is measured)
-        out.update(steady_throughput(engine, 300 if quick else 1000, (3 if quick else 12) if JYTHON else 1))
-        settle(engine)
-        out.update(step_overhead(engine, runs=3 if quick else 7, warmup=(10 if quick else 30) if JYTHON else 3))
-        out["enqueue_in_memory_us"] = enqueue_in_memory(engine, 2000 if quick else 10000,
-                                                         warmup_rounds=(2 if quick else 6) if JYTHON else 1)
-        out.update(start_latency(engine, 100 if quick else 300))
-        if remote is not None:
+        if wanted("throughput"):
+            out.update(steady_throughput(engine, 300 if quick else 1000, (3 if quick else 12) if JYTHON else 1))
+            settle(engine)
+        if wanted("step"):
+            out.update(step_overhead(engine, runs=3 if quick else 7, warmup=(10 if quick else 30) if JYTHON else 3))
+        if wanted("enqueue"):
+            out["enqueue_in_memory_us"] = enqueue_in_memory(engine, 2000 if quick else 10000,
+                                                             warmup_rounds=(2 if quick else 6) if JYTHON else 1)
+        if wanted("start"):
+            out.update(start_latency(engine, 100 if quick else 300))
+        if remote is not None and wanted("remote"):
             out.update(remote())
-        out["hold_latency_ms"] = hold_latency(engine, 5 if quick else 15)
-        if rows:
+        if wanted("hold"):
+            out["hold_latency_ms"] = hold_latency(engine, 5 if quick else 15)
+        if wanted("fanout"):
+            out.update(fan_out(engine, 100, rounds=3 if quick else 7,
+                               warmup=(3 if quick else 10) if JYTHON else (1 if quick else 2)))
+        if wanted("wake"):
+            out.update(wake_same_gateway(engine, 30 if quick else 200))
+        if remote_gateway is not None and out["db"] == "postgresql" and wanted("xwake"):
+            out.update(wake_other_gateway(engine, remote_gateway, 30 if quick else 200))
+        if wanted("parked"):
+            out.update(parked_parents(engine, 100 if quick else 1000))
+        if rows and wanted("list"):
             out["list_runs_ms"] = list_runs(engine, rows)
         out["max_memory_mb"] = _max_memory_mb()
     finally:
