@@ -30,8 +30,8 @@ def idle(make_engine):
 
 def a_run(engine, status, executor=EXECUTOR, run_count=RUN_COUNT):
     wid = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 1}})["data"]["workflowId"]
-    engine.store.db.execute("UPDATE workflows.workflow_status SET status = ?, executor_id = ?, run_count = ? "
-                            "WHERE workflow_uuid = ?", (status, executor, run_count, wid))
+    engine.store.db.execute("UPDATE workflows.workflow_status SET status = ?, executor_id = ?, run_count = ?, "
+                            "debounce_key = 'k' WHERE workflow_uuid = ?", (status, executor, run_count, wid))
     return wid
 
 
@@ -61,8 +61,20 @@ APPLY = {
                                           "waiting", Records(), "RUNNING"),
     "wake": lambda t, wid, status: t.wake(wid, now_ms()),
     "claim_woken": lambda t, wid, status: wid in t.claim_woken(EXECUTOR, 1, 10, now_ms() + 1),
+    "release_delayed": lambda t, wid, status: t.release_delayed(wid, now_ms()) is not None,
+    "debounce": lambda t, wid, status: t.debounce(_burst_call(t), 1000, None, now_ms())[:2] == ("joined", wid),
     "end_at_once": None,  # judged inside the command's transaction: see the test below
 }
+
+
+def _burst_call(transitions):
+    """A later call of the burst with key "k" of t.linear (a_run gives every run that key)."""
+    from exchange.workflows.engine import starts
+    from exchange.workflows.host import runtime
+
+    row = starts.prepare(runtime.engine(), "t.linear", {"resolved": {"steps": 2}}, use_database=False)
+    row["debounce_key"] = "k"
+    return row
 TABLE = dict((t.name, t) for t in TRANSITIONS)
 
 
@@ -73,6 +85,9 @@ def test_each_transition_changes_a_run_exactly_from_the_statuses_of_its_table_ro
         wid = a_run(idle, status)
         if name == "claim_held":
             service.sendCommand(workflowId=wid, cmd="RESUME") if status == HELD else None
+        if name == "release_delayed":
+            idle.store.db.execute("UPDATE workflows.workflow_status SET wake_at = ? WHERE workflow_uuid = ?",
+                                  (now_ms() - 1, wid))
         if name == "claim_woken" and status == "WAITING":
             idle.store.db.execute("UPDATE workflows.workflow_status SET wake_at = ? WHERE workflow_uuid = ?",
                                   (now_ms(), wid))

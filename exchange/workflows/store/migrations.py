@@ -13,6 +13,7 @@ _V1_PARTITION_HOLDING = ("PENDING", "RUNNING", "HELD")
 _V1_DEDUP_ACTIVE = ("ENQUEUED", "PENDING", "RUNNING", "HELD")
 _V7_PARTITION_HOLDING = ("PENDING", "RUNNING", "HELD", "WAITING")
 _V7_DEDUP_ACTIVE = ("ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING")
+_V8_DEDUP_ACTIVE = ("DELAYED", "ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING")
 
 
 def _v1_core(d):
@@ -357,6 +358,58 @@ def _v7_runs_that_wait(d):
     return stmts
 
 
+def _v8_timed_starts(d):
+    """Runs that start themselves: DELAYED runs (not claimed before wake_at), debounced bursts (one DELAYED run per
+    workflow and key, its inputs replaced by each call), schedules with their next fire, and the record of who
+    changed a schedule.
+
+    A DELAYED run keeps its deduplicationId, so ws_dedup is made again with DELAYED in its status list."""
+    bigint = "BIGINT"
+    stmts = ["ALTER TABLE workflows.workflow_status ADD COLUMN %s" % column for column in (
+        "debounce_key TEXT", "debounce_until BIGINT", "schedule_name TEXT", "scheduled_at BIGINT")]
+    stmts += [
+        d.create_index("ws_delayed", "workflow_status", "wake_at", "status = 'DELAYED'"),
+        d.create_index("ws_debounce", "workflow_status", "name, debounce_key",
+                       "status = 'DELAYED' AND debounce_key IS NOT NULL", unique=True),
+        d.create_index("ws_schedule", "workflow_status", "schedule_name, scheduled_at",
+                       "schedule_name IS NOT NULL"),
+        "DROP INDEX IF EXISTS workflows.ws_dedup",
+        d.create_index("ws_dedup", "workflow_status", "queue_name, deduplication_id",
+                       "deduplication_id IS NOT NULL AND status IN %s" % sql_list(_V8_DEDUP_ACTIVE), unique=True),
+        """CREATE TABLE IF NOT EXISTS workflows.schedules (
+            schedule_name TEXT PRIMARY KEY,
+            workflow_name TEXT NOT NULL,
+            cron TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            inputs TEXT,
+            queue_name TEXT NOT NULL,
+            partition_key TEXT,
+            missed_policy TEXT NOT NULL,
+            catch_up_limit INTEGER NOT NULL,
+            enabled INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            next_fire_at %(b)s,
+            last_fire_at %(b)s,
+            created_by TEXT,
+            created_at %(b)s NOT NULL,
+            updated_at %(b)s NOT NULL
+        )""" % {"b": bigint},
+        d.create_index("sc_due", "schedules", "next_fire_at", "enabled = 1"),
+        """CREATE TABLE IF NOT EXISTS workflows.schedule_changes (
+            id %(pk)s,
+            schedule_name TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            actor_roles TEXT,
+            verdict TEXT NOT NULL,
+            detail TEXT,
+            at %(b)s NOT NULL
+        )""" % {"b": bigint, "pk": d.serial_pk},
+        d.create_index("scc_schedule", "schedule_changes", "schedule_name, id"),
+    ]
+    return stmts
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
@@ -365,6 +418,7 @@ MIGRATIONS = [
     (5, "claim functions keep generic plans (no re-planning per claim)", _v5_claim_generic_plans),
     (6, "executors.heartbeat_ms: each executor's heartbeat interval", _v6_executor_heartbeat_interval),
     (7, "runs that wait for runs: parent and root, WAITING, run_waits, commands' causes", _v7_runs_that_wait),
+    (8, "runs that start themselves: DELAYED, debounce keys, schedules and their changes", _v8_timed_starts),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,6 +1,7 @@
 """The words stored in status, phase and command-state columns (shared by the store and the engine)."""
 
 ENQUEUED = "ENQUEUED"
+DELAYED = "DELAYED"  # durable, not claimed before its time (a delayed start, a debounced burst)
 PENDING = "PENDING"
 RUNNING = "RUNNING"
 HELD = "HELD"
@@ -17,9 +18,9 @@ EXECUTING = (PENDING, RUNNING)
 # runs that keep their partition: a held batch keeps its reactor, and so does one waiting for other runs
 PARTITION_HOLDING = (PENDING, RUNNING, HELD, WAITING)
 # runs that block a second start with the same deduplication id
-DEDUP_ACTIVE = (ENQUEUED, PENDING, RUNNING, HELD, WAITING)
+DEDUP_ACTIVE = (DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING)
 # runs that have not ended
-ACTIVE = (ENQUEUED, PENDING, RUNNING, HELD, WAITING)
+ACTIVE = (DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING)
 ALL = ACTIVE + TERMINAL
 
 # ISA-88 phases shown to operators
@@ -27,7 +28,6 @@ PHASE_IDLE = "IDLE"
 PHASE_RUNNING = "RUNNING"
 PHASE_HOLDING = "HOLDING"
 PHASE_HELD = "HELD"
-WAITING = "WAITING"
 PHASE_RESUMING = "RESUMING"
 PHASE_WAITING = "WAITING"
 PHASE_STOPPING = "STOPPING"

@@ -7,6 +7,7 @@ settings and retention.
 from exchange.workflows.store import migrations
 from exchange.workflows.store.dialect import for_name
 from exchange.workflows.store.statuses import ACTIVE, CMD_PENDING, DEDUP_ACTIVE, EXECUTING, TERMINAL, sql_list
+from exchange.workflows.store.schedules import ScheduleStore
 from exchange.workflows.store.transitions import NOTIFY_CHANNEL, RunTransitions
 from exchange.workflows.util.errors import DatabaseError
 from exchange.workflows.util.jsoncodec import loads
@@ -15,7 +16,8 @@ RUN_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partit
                "deduplication_id", "inputs", "output", "error", "executor_id", "generation", "application_version",
                "created_by", "created_at", "updated_at", "claimed_at", "started_at", "completed_at", "timeout_ms",
                "deadline_at", "run_count", "recovery_attempts", "retry_of", "retry_from", "parent_uuid", "root_uuid",
-               "wake_at", "wait_fid", "wait_mode", "waiting_for")
+               "wake_at", "wait_fid", "wait_mode", "waiting_for", "debounce_key", "debounce_until", "schedule_name",
+               "scheduled_at")
 
 CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output", "error", "attempts",
                       "started_at", "completed_at")
@@ -39,6 +41,7 @@ class Store(object):
         self.db = db
         self.dialect = for_name(db.dialect)
         self.transitions = RunTransitions(self)
+        self.schedules = ScheduleStore(db)
 
     def transaction(self):
         """A block of calls in one transaction (nested blocks join the outer one)."""

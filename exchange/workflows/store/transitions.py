@@ -12,11 +12,12 @@ are written here too, fenced the same way, so everything an execution writes com
 from exchange.workflows.store import runwrite
 from exchange.workflows.store.records import LOG_KEY, Records, command_entry, status_entry
 from exchange.workflows.store.runwrite import Raw, RunWrite
-from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, ENQUEUED, ERROR, EXECUTING, HELD,
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, DELAYED, ENQUEUED, ERROR, EXECUTING, HELD,
                                                MAX_RECOVERY_ATTEMPTS_EXCEEDED, PARTITION_HOLDING, PENDING,
                                                PHASE_ABORTED, PHASE_HELD, PHASE_IDLE, PHASE_RUNNING, PHASE_STOPPED,
                                                PHASE_WAITING, RUNNING, STOPPED, SUCCESS, TERMINAL, WAITING, sql_list)
 from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.ids import new_id as _fresh_id
 from exchange.workflows.util.jsoncodec import dumps, quote
 
 NOTIFY_CHANNEL = "exchange_workflows"
@@ -52,14 +53,19 @@ BY_EXECUTION = "this execution (executor and run_count)"
 BY_EXECUTOR = "this executor"
 FROM_EXECUTOR = "the executor it is taken from"
 CLAIMER = "the claiming executor"
-SWEEPER = "any executor (its sweep)"
+SWEEPER = "any executor (its sweep or tick)"
 SENDER = "the command's sender"
 ANY_SCOPE = "any scope (gateway, Designer, client)"
 
 TRANSITIONS = (
-    Transition("enqueue", (), (ENQUEUED,), ANY_SCOPE,
-               "status event; log: status with by, queue (unless the id exists or the deduplicationId is active)"),
-    Transition("start_child", (), (ENQUEUED,), BY_EXECUTION,
+    Transition("enqueue", (), (ENQUEUED, DELAYED), ANY_SCOPE,
+               "status event; log: status with by, queue, startsAt when delayed (unless the id exists or the "
+               "deduplicationId is active)"),
+    Transition("debounce", (DELAYED,), (DELAYED,), ANY_SCOPE,
+               "none: a later call of the burst replaces the inputs and moves the start on (never past maxWait)"),
+    Transition("release_delayed", (DELAYED,), (ENQUEUED,), SWEEPER,
+               "status event; log: status with reason (its start time came)"),
+    Transition("start_child", (), (ENQUEUED, DELAYED), BY_EXECUTION,
                "as enqueue, and in the same round trip the parent's record of starting it (fenced by the parent's "
                "execution)"),
     Transition("claim_and_begin", (ENQUEUED,), (RUNNING,), CLAIMER,
@@ -95,7 +101,7 @@ TRANSITIONS = (
     Transition("expire_parked", (HELD, WAITING), (CANCELLED,), SWEEPER,
                "status and phase events; log: status with reason; pending commands superseded; runs awaiting it "
                "woken"),
-    Transition("end_at_once", (ENQUEUED, HELD, WAITING), (STOPPED, CANCELLED), SENDER,
+    Transition("end_at_once", (DELAYED, ENQUEUED, HELD, WAITING), (STOPPED, CANCELLED), SENDER,
                "phase and status events; log: command, phase, status; pending commands superseded; runs awaiting "
                "it woken"),
 )
@@ -227,6 +233,13 @@ _ENDED = "the run ended (%s)"
 _ENDED_FIRST = "the run ended (%s) before the command applied"
 
 
+def _created_entry(row, now):
+    """The first `log` entry of a run: who started it on which queue, and when it starts if it is delayed."""
+    if row["status"] == DELAYED:
+        return status_entry(DELAYED, now, by=row.get("created_by"), queue=row["queue_name"], startsAt=row["wake_at"])
+    return status_entry(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"])
+
+
 def _with(w, records):
     """Put a Records bundle in front of what the write adds itself."""
     if records is not None:
@@ -275,17 +288,21 @@ class RunTransitions(object):
     # -- new runs -----------------------------------------------------------------------------------------------------
 
     def enqueue(self, row, notify_payload=None):
-        """A new run, ENQUEUED, from a workflow_status row; returns ('inserted' | 'exists' | 'duplicate', run id).
+        """A new run, ENQUEUED (or DELAYED until its wake_at), from a workflow_status row; returns ('inserted' |
+        'exists' | 'duplicate', run id).
 
         'exists': a run with this id exists (starts are idempotent by id); 'duplicate': an active run of the queue
         has the row's deduplicationId (its id is returned). `notify_payload` is sent to NOTIFY_CHANNEL with the
         insert (PostgreSQL)."""
         now = row["created_at"]
+        status = row["status"]
+        if status not in _BY_NAME["enqueue"].targets:
+            raise ValueError(status)
         for _ in range(3):
             w = RunWrite(row["workflow_uuid"])
             w.insert_row = row
-            w.events.append(("status", quote(ENQUEUED), now))
-            w.add_log(status_entry(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"]), now)
+            w.events.append(("status", quote(status), now))
+            w.add_log(_created_entry(row, now), now)
             if notify_payload is not None:
                 w.notify = (NOTIFY_CHANNEL, notify_payload)
             if self._commit(w).matched:
@@ -311,8 +328,8 @@ class RunTransitions(object):
             sql = _START_CHILD_PG.get(shape)
             if sql is None:
                 sql = _START_CHILD_PG[shape] = _start_child_sql(columns, notify_payload is not None)
-            entry = status_entry(ENQUEUED, now, by=row.get("created_by"), queue=row["queue_name"])
-            params = [row[c] for c in columns] + [quote(ENQUEUED), now, quote(ENQUEUED), now, entry, now]
+            entry = _created_entry(row, now)
+            params = [row[c] for c in columns] + [quote(row["status"]), now, quote(row["status"]), now, entry, now]
             if notify_payload is not None:
                 params += [NOTIFY_CHANNEL, notify_payload]
             params += checkpoint
@@ -350,6 +367,51 @@ class RunTransitions(object):
                                   'VALUES (?, ?, 0, ?, ?)',
                                   [(r[0], LOG_KEY, status_entry(r[2], now, by=r[3], queue=r[1]), now) for r in rows])
         return [(r[0], r[1]) for r in rows]
+
+    # -- delayed and debounced runs ------------------------------------------------------------------------------
+
+    def debounce(self, row, quiet_ms, max_wait_ms, now, notify_payload=None):
+        """One call of a debounced burst: joins the DELAYED run of the row's workflow and debounce_key (its inputs
+        become the row's, its start moves to now + quiet_ms but never past the burst's maxWait), or starts the
+        burst with `row` (DELAYED). Returns ('joined' | 'started', run id, start time)."""
+        due = now + quiet_ms
+        for _ in range(5):
+            found = self._db.query(
+                "UPDATE workflows.workflow_status SET inputs = ?, updated_at = ?, wake_at = CASE WHEN debounce_until "
+                "IS NOT NULL AND debounce_until < ? THEN debounce_until ELSE ? END WHERE name = ? AND debounce_key = ? "
+                "AND %s RETURNING workflow_uuid, wake_at" % _GUARDS["debounce"],
+                (row["inputs"], now, due, due, row["name"], row["debounce_key"]))
+            if found:
+                return "joined", found[0][0], int(found[0][1])
+            first = dict(row)
+            first["status"] = DELAYED
+            first["debounce_until"] = now + max_wait_ms if max_wait_ms is not None else None
+            first["wake_at"] = min(due, first["debounce_until"]) if max_wait_ms is not None else due
+            outcome, wid = self.enqueue(first, notify_payload)
+            if outcome == "inserted":
+                return "started", wid, first["wake_at"]
+            if outcome == "exists":  # the row's id was taken by an earlier call whose answer was lost
+                row = dict(row)
+                row["workflow_uuid"] = _fresh_id()
+            # else another caller started the burst between our update and insert: join it
+        raise RuntimeError("debounce of %s/%s did not settle" % (row["name"], row["debounce_key"]))
+
+    def delayed_due(self, before, limit=200):
+        """(id, start time) of DELAYED runs that start by `before`, earliest first (index ws_delayed)."""
+        return [(r[0], int(r[1])) for r in self._db.query(
+            "SELECT workflow_uuid, wake_at FROM workflows.workflow_status WHERE status = 'DELAYED' AND wake_at <= ? "
+            "ORDER BY wake_at LIMIT ?", (before, limit))]
+
+    def release_delayed(self, workflow_uuid, now):
+        """DELAYED -> ENQUEUED once its start time has come; returns its queue, or None when it was not due (or
+        already released by another gateway, or ended by a command)."""
+        w = RunWrite(workflow_uuid)
+        w.update([("status", ENQUEUED), ("updated_at", now), ("wake_at", None), ("debounce_key", None)],
+                 _GUARDS["release_delayed"] + " AND wake_at <= ?", [now], ["queue_name"])
+        w.events.append(("status", quote(ENQUEUED), now))
+        w.add_log(status_entry(ENQUEUED, now, reason="its start time came"), now)
+        result = self._commit(w)
+        return result.row["queue_name"] if result.matched and result.row else None
 
     # -- claims ---------------------------------------------------------------------------------------------------
 
@@ -672,7 +734,7 @@ class RunTransitions(object):
         return self._ended(w, now)
 
     def end_at_once(self, workflow_uuid, judged_status, status, now, command, why, error=None):
-        """ENQUEUED or HELD -> STOPPED or CANCELLED when the command arrives (no execution holds the run), inside
+        """DELAYED, ENQUEUED, HELD or WAITING -> STOPPED or CANCELLED when the command arrives (no execution holds the run), inside
         the transaction that records the command; `command` is its row (id, cmd, actor, reason)."""
         if judged_status not in _BY_NAME["end_at_once"].sources or status not in _BY_NAME["end_at_once"].targets:
             raise ValueError("%s -> %s" % (judged_status, status))
