@@ -56,6 +56,12 @@ class Host(object):
         thread.start()
         return thread
 
+    def time_zone(self, name):
+        """A time zone by IANA name (java.time under Jython, zoneinfo under CPython) for schedules."""
+        from exchange.workflows.host.timezones import zone
+
+        return zone(name)
+
     def can_listen(self):
         return self.db.can_listen()
 

@@ -9,6 +9,8 @@ below, a kernel has these attributes:
     active        map run id -> generation of the runs executing here: put, put_if_absent -> bool, remove,
                   contains, get, size, keys
     memory_queue  queue of texts (packed in-memory starts): offer(text), drain(limit) -> list, size()
+    debounces     map of texts (in-memory debounce bursts): get, put_if_absent -> bool, replace(key, old, new) ->
+                  bool, remove_if(key, old) -> bool, size, keys
 """
 
 
@@ -72,6 +74,11 @@ class Kernel(object):
     def wake(self, fn, delay_ms=0):
         """Run fn on the dispatcher's thread soon (or after delay_ms); pending wakes of each kind coalesce into
         one call. Returns False when nothing can run it (no scheduler)."""
+        raise NotImplementedError
+
+    def run_later(self, name, fn, delay_ms):
+        """Run fn once on the dispatcher's thread after delay_ms; the same name again replaces a pending one (the
+        dispatcher's timer for the next delayed start or schedule fire, finer than the tick)."""
         raise NotImplementedError
 
     def shutdown(self, wait_s):

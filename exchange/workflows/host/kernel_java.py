@@ -80,6 +80,31 @@ class _Active(object):
         return list(self._map.keySet())
 
 
+class _Texts(object):
+    """A map of texts to texts with compare-and-set updates (the in-memory debounce bursts)."""
+
+    def __init__(self, java_map):
+        self._map = java_map
+
+    def get(self, key):
+        return self._map.get(key)
+
+    def put_if_absent(self, key, value):
+        return self._map.putIfAbsent(key, value) is None
+
+    def replace(self, key, old, new):
+        return bool(self._map.replace(key, old, new))
+
+    def remove_if(self, key, old):
+        return bool(self._map.remove(key, old))
+
+    def size(self):
+        return self._map.size()
+
+    def keys(self):
+        return list(self._map.keySet())
+
+
 class _Queue(object):
     def __init__(self, java_queue):
         self._queue = java_queue
@@ -121,6 +146,7 @@ class JavaKernel(Kernel):
         self.hints = _Hints(self._obj("hints", ConcurrentHashMap))
         self.active = _Active(self._obj("active", ConcurrentHashMap))
         self.memory_queue = _Queue(self._obj("memoryQueue", ConcurrentLinkedQueue))
+        self.debounces = _Texts(self._obj("debounces", ConcurrentHashMap))
 
     def _obj(self, name, make):
         value = self._store.get(name)
@@ -233,6 +259,19 @@ class JavaKernel(Kernel):
             except Throwable:
                 pending.set(False)
                 return False
+        return True
+
+    def run_later(self, name, fn, delay_ms):
+        """A one-shot task on the scheduler thread, kept as a task (retire_threads and shutdown cancel it)."""
+        key = "task:once:" + name
+        old = self._store.remove(key)
+        if old is not None:
+            old.cancel(False)
+        try:
+            self._store.put(key, self._scheduler().schedule(_SafeRunnable(fn), max(0, int(delay_ms)),
+                                                            TimeUnit.MILLISECONDS))
+        except Throwable:
+            return False
         return True
 
     def shutdown(self, wait_s):

@@ -51,6 +51,21 @@ class _Map(object):
         with self._lock:
             self._items.pop(key, None)
 
+    def replace(self, key, old, new):
+        """Set key to new only while it still holds old; True when it did."""
+        with self._lock:
+            if self._items.get(key) != old:
+                return False
+            self._items[key] = new
+            return True
+
+    def remove_if(self, key, old):
+        with self._lock:
+            if self._items.get(key) != old:
+                return False
+            del self._items[key]
+            return True
+
     def contains(self, key):
         return key in self._items
 
@@ -142,6 +157,7 @@ class PyKernel(Kernel):
         self.hints = _Set()
         self.active = _Map()
         self.memory_queue = _Queue()
+        self.debounces = _Map()
         self._flags = {}
         self._counters = {}
         self._dispatch_lock = threading.Lock()
@@ -151,6 +167,7 @@ class PyKernel(Kernel):
         self._pool_size = 0
         self._loop = None
         self._tasks = {}
+        self._timers = {}
 
     def generation(self):
         return self._generation
@@ -227,10 +244,26 @@ class PyKernel(Kernel):
                 self._loop.run_soon(once)
         return True
 
+    def run_later(self, name, fn, delay_ms):
+        if self._loop is None:
+            return False
+        old = self._timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        loop = self._loop
+        timer = threading.Timer(max(0, delay_ms) / 1000.0, lambda: loop.run_soon(fn))
+        timer.daemon = True
+        self._timers[name] = timer
+        timer.start()
+        return True
+
     def shutdown(self, wait_s):
         for task in self._tasks.values():
             task.cancel()
         self._tasks = {}
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers = {}
         if self._loop is not None:
             self._loop.cancel()
             self._loop.thread.join(wait_s)
