@@ -315,3 +315,23 @@ def child_then_steps(steps=20, delay=0.25):
     for index in range(steps):
         count_step(index, delay)
     return {"child": child, "output": wf.awaitResult(child)}
+
+
+@workflow(name="t.scheduled")
+def scheduled(label="x", scheduledAt=None):
+    """What a schedule's run is told: its fire time as a parameter and through getWorkflows().scheduled()."""
+    return {"label": label, "scheduledAt": scheduledAt, "scheduled": getWorkflows().scheduled()}
+
+
+@workflow(name="t.yearly", schedule={"cron": "0 0 1 1 *", "timezone": "Europe/Berlin", "name": "t.new-year",
+                                     "inputs": {"label": "new year"}})
+def yearly(label="x"):
+    """A schedule declared in code (a gateway makes it when it starts)."""
+    return label
+
+
+@workflow(name="t.delayed_parent")
+def delayed_parent(delay=0.5):
+    wf = getWorkflows()
+    child = wf.startChild("t.linear", {"steps": 1}, delaySeconds=delay)
+    return {"child": child, "output": wf.awaitResult(child)}

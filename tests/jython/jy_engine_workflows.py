@@ -112,3 +112,8 @@ def je_commanded(units=2, steps_=40):
     children = [wf.startChild("je.slow_unit", {"steps_": steps_}, partitionKey="u-%d" % index)
                 for index in range(units)]
     return wf.awaitAll(children)
+
+
+@workflow(name="je.scheduled")
+def scheduled(label=u"x", scheduledAt=None):
+    return {"label": label, "scheduledAt": scheduledAt, "scheduled": getWorkflows().scheduled()}

@@ -1,11 +1,13 @@
-"""exchange.workflows.api.admin: schema, gateway lifecycle, maintenance, retention, registry.
+"""exchange.workflows.api.admin: schema, gateway lifecycle, maintenance, retention, registry, schedules.
 
 Every function returns the envelope of util/envelope.py. startGateway / stopGateway are what the Ignition gateway
 startup and shutdown event scripts call; the standalone gateway does the same through its launcher.
 """
 from exchange.workflows.api import shapes
+from exchange.workflows.engine import policy, schedules
 from exchange.workflows.host import runtime
 from exchange.workflows.store import migrations, views
+from exchange.workflows.util import cron
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
 from exchange.workflows.util.envelope import failure, guarded, success
@@ -171,3 +173,137 @@ def loadModules(modules=None):
                                                                                   "workflows": engine.registry.names()})
     return success("MODULES_LOADED", "workflows: %s" % ", ".join(engine.registry.names()),
                    {"workflows": engine.registry.names()})
+
+
+# -- schedules ------------------------------------------------------------------------------------------------------
+
+def _schedule_actor(engine, name, action, actor, detail=None):
+    """The actor of a schedule change, or SCHEDULE_FORBIDDEN raised (and the denial recorded)."""
+    who = policy.actor_from(actor)
+    if not policy.may_change_schedule(who, action):
+        engine.store.schedules.record_change(name, action, who.name, dumps(who.roles), "FORBIDDEN", detail, now_ms())
+        raise WorkflowsError("%s may not %s schedules (needs %s)" % (who.describe(), action,
+                                                                      " or ".join(policy.SCHEDULE_ROLES[action])),
+                             code="FORBIDDEN", data={"scheduleName": name, "action": action})
+    return who
+
+
+def _record(engine, name, action, who, detail=None):
+    engine.store.schedules.record_change(name, action, who.name, dumps(who.roles) if who.roles else None, "DONE",
+                                         detail, now_ms())
+
+
+def _schedule_answer(engine, row):
+    last = engine.store.schedules.last_runs([row["schedule_name"]]).get(row["schedule_name"])
+    return shapes.schedule(row, last, cron.describe(row["cron"]))
+
+
+@guarded
+def createSchedule(scheduleName=None, workflowName=None, cron=None, timezone="UTC", inputs=None, queueName="default",
+                   partitionKey=None, missedPolicy="skip", enabled=True, actor=None, catchUpLimit=None):
+    """Start `workflowName` on a cron timetable (5 fields, or 6 with seconds first) in an IANA time zone: one run
+    per fire time across every gateway sharing the database. missedPolicy: "skip" (fires missed while no gateway
+    ran are dropped) or "catchUp" (each missed fire runs, at most catchUpLimit of them, oldest first)."""
+    engine = runtime.engine()
+    cron_text = cron
+    who = _schedule_actor(engine, scheduleName if isinstance(scheduleName, string_types) else "?", "create", actor)
+    columns = schedules.check(engine, scheduleName, workflowName, cron_text, timezone, inputs, queueName, partitionKey,
+                              missedPolicy, catchUpLimit)
+    row = schedules.create(engine, columns, bool(enabled), schedules.SOURCE_API, who.name, now_ms())
+    _record(engine, scheduleName, "create", who, "%s %s (%s)" % (workflowName, columns["cron"], columns["timezone"]))
+    return success("SCHEDULE_CREATED", "schedule %s starts %s %s (%s)" % (
+        scheduleName, row["workflow_name"], _cron_words(row["cron"]), row["timezone"]), _schedule_answer(engine, row))
+
+
+def _cron_words(text):
+    return cron.describe(text)
+
+
+@guarded
+def listSchedules():
+    engine = runtime.engine()
+    rows = engine.store.schedules.all()
+    last = engine.store.schedules.last_runs([r["schedule_name"] for r in rows])
+    items = [shapes.schedule(r, last.get(r["schedule_name"]), cron.describe(r["cron"])) for r in rows]
+    return success("OK", "%d schedules" % len(items), {"schedules": items})
+
+
+@guarded
+def getSchedule(scheduleName=None):
+    engine = runtime.engine()
+    row = schedules.get(engine, scheduleName)
+    data = _schedule_answer(engine, row)
+    data["changes"] = [shapes.schedule_change(c) for c in engine.store.schedules.changes(scheduleName, 20)]
+    return success("OK", "schedule %s" % scheduleName, data)
+
+
+@guarded
+def listScheduleChanges(scheduleName=None, limit=50):
+    engine = runtime.engine()
+    if isinstance(limit, bool) or not isinstance(limit, integer_types) or not 1 <= limit <= 500:
+        raise InvalidArgument("limit must be an integer from 1 to 500", field="limit")
+    rows = engine.store.schedules.changes(scheduleName or None, limit)
+    return success("OK", "%d changes" % len(rows), {"changes": [shapes.schedule_change(r) for r in rows]})
+
+
+def _set_enabled(scheduleName, enabled, actor):
+    engine = runtime.engine()
+    action = "resume" if enabled else "pause"
+    schedules.get(engine, scheduleName)
+    who = _schedule_actor(engine, scheduleName, action, actor)
+    row = schedules.set_enabled(engine, scheduleName, enabled, now_ms())
+    _record(engine, scheduleName, action, who)
+    return row, engine
+
+
+@guarded
+def pauseSchedule(scheduleName=None, actor=None):
+    """No fires until resumed (fires while paused are not caught up)."""
+    row, engine = _set_enabled(scheduleName, False, actor)
+    return success("SCHEDULE_PAUSED", "schedule %s paused" % scheduleName, _schedule_answer(engine, row))
+
+
+@guarded
+def resumeSchedule(scheduleName=None, actor=None):
+    """Fire again from the next fire time after now."""
+    row, engine = _set_enabled(scheduleName, True, actor)
+    return success("SCHEDULE_RESUMED", "schedule %s resumed" % scheduleName, _schedule_answer(engine, row))
+
+
+@guarded
+def deleteSchedule(scheduleName=None, actor=None):
+    """The schedule goes; the runs it started stay."""
+    engine = runtime.engine()
+    schedules.get(engine, scheduleName)
+    who = _schedule_actor(engine, scheduleName, "delete", actor)
+    schedules.delete(engine, scheduleName)
+    _record(engine, scheduleName, "delete", who)
+    return success("SCHEDULE_DELETED", "schedule %s deleted" % scheduleName,
+                   {"scheduleName": scheduleName, "deleted": True})
+
+
+@guarded
+def triggerSchedule(scheduleName=None, actor=None):
+    """Start one run of the schedule now, outside its timetable."""
+    engine = runtime.engine()
+    schedules.get(engine, scheduleName)
+    who = _schedule_actor(engine, scheduleName, "trigger", actor)
+    wid = schedules.trigger(engine, scheduleName, who.name, now_ms())
+    _record(engine, scheduleName, "trigger", who, wid)
+    return success("SCHEDULE_TRIGGERED", "schedule %s started run %s" % (scheduleName, wid),
+                   {"scheduleName": scheduleName, "workflowId": wid})
+
+
+@guarded
+def backfillSchedule(scheduleName=None, fromMs=None, toMs=None, actor=None):
+    """A run for each fire time in [fromMs, toMs] that has none (at most 1,000; running it twice starts nothing
+    more)."""
+    engine = runtime.engine()
+    schedules.get(engine, scheduleName)
+    who = _schedule_actor(engine, scheduleName, "backfill", actor)
+    started, existing, fires = schedules.backfill(engine, scheduleName, fromMs, toMs, who.name)
+    _record(engine, scheduleName, "backfill", who, "%s..%s: %d started, %d existed" % (fromMs, toMs, len(started),
+                                                                                    len(existing)))
+    return success("SCHEDULE_BACKFILLED", "%d runs started for %d fire times (%d had one)" % (
+        len(started), len(fires), len(existing)),
+        {"scheduleName": scheduleName, "workflowIds": started, "existing": existing, "fireTimes": fires})

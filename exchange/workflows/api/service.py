@@ -4,8 +4,10 @@ Every function returns the envelope {"ok", "code", "message", "data", "meta"} an
 or a database failure. Outside the gateway (Designer script console, Vision client, ./gateway console) calls
 only write rows; a gateway executes them.
 """
+import datetime
+
 from exchange.workflows.api import shapes
-from exchange.workflows.engine import commands, policy, starts
+from exchange.workflows.engine import commands, debounce, policy, starts
 from exchange.workflows.host import runtime
 from exchange.workflows.store import statuses, views
 from exchange.workflows.util import ids
@@ -39,26 +41,91 @@ def _where(engine):
 
 @guarded
 def start(workflowName=None, inputs=None, queueName=None, partitionKey=None, priority=None, deduplicationId=None,
-          timeoutSeconds=None, applicationVersion=None, workflowId=None, actor=None):
-    """Start a run durably; data.workflowId identifies it."""
+          timeoutSeconds=None, applicationVersion=None, workflowId=None, actor=None, delaySeconds=None):
+    """Start a run durably; data.workflowId identifies it. delaySeconds: durable now, not claimed before then
+    (data.startsAt)."""
     engine = _engine()
     who = policy.actor_from(actor)
     row = starts.prepare(engine, workflowName, inputs, queueName, partitionKey, priority, deduplicationId,
                          timeoutSeconds, applicationVersion, workflowId, who.name,
-                         templates=_stored_templates(engine, workflowName, inputs))
+                         templates=_stored_templates(engine, workflowName, inputs), delaySeconds=delaySeconds)
     outcome, existing = starts.insert(engine, row)
     data = {"workflowId": existing or row["workflow_uuid"], "workflowName": row["name"], "queueName": row["queue_name"],
             "executesHere": engine.host.executes}
+    delayed = row["status"] == statuses.DELAYED
+    if delayed:
+        data["startsAt"] = row["wake_at"]
     if outcome == "inserted":
+        if delayed:
+            engine.timed_work_added(row["wake_at"])
+            return success("WORKFLOW_DELAYED", "run %s starts at %s on %s; %s" % (
+                row["workflow_uuid"], _iso(row["wake_at"]), row["queue_name"], _where(engine)), data)
         engine.work_added(row["queue_name"])
         return success("WORKFLOW_ENQUEUED", "run %s enqueued on %s; %s" % (row["workflow_uuid"], row["queue_name"],
                                                                         _where(engine)), data)
     if outcome == "exists":
+        data.pop("startsAt", None)
         return success("WORKFLOW_EXISTS", "a run with id %s already exists (starts are idempotent by id)" % existing,
                        data)
     data["deduplicationId"] = row["deduplication_id"]
     return failure("WORKFLOW_DUPLICATE", "run %s with deduplicationId %r is still active on queue %s"
                    % (existing, row["deduplication_id"], row["queue_name"]), data)
+
+
+def _iso(ms):
+    return datetime.datetime.utcfromtimestamp(ms / 1000.0).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+@guarded
+def startDebounced(workflowName=None, debounceKey=None, quietSeconds=None, maxWaitSeconds=None, inputs=None,
+                   queueName=None, partitionKey=None, priority=None, timeoutSeconds=None, applicationVersion=None,
+                   actor=None):
+    """Calls with the same workflow and debounceKey collapse into one run, which starts once no call came for
+    quietSeconds (or maxWaitSeconds after the burst's first call) with the latest call's inputs. Every call of a
+    burst answers the same data.workflowId and the time it will start (data.startsAt)."""
+    engine = _engine()
+    key, quiet, most = debounce.check(debounceKey, quietSeconds, maxWaitSeconds)
+    row = _debounce_row(engine, workflowName, inputs, queueName, partitionKey, priority, timeoutSeconds,
+                        applicationVersion, actor, True)
+    outcome, wid, at = debounce.start_durable(engine, row, key, quiet, most, now_ms())
+    return _debounce_answer(outcome, wid, at, row, key, "durable")
+
+
+@guarded
+def startDebouncedInMemory(workflowName=None, debounceKey=None, quietSeconds=None, maxWaitSeconds=None, inputs=None,
+                           queueName=None, partitionKey=None, priority=None, timeoutSeconds=None,
+                           applicationVersion=None, actor=None):
+    """startDebounced with no database I/O on this thread (for tag-change scripts): the burst is kept in the
+    gateway's memory and becomes an in-memory start when it is due. A clean stop writes open bursts to the
+    database; a hard crash loses them (the calls of the last quietSeconds)."""
+    engine = _engine()
+    key, quiet, most = debounce.check(debounceKey, quietSeconds, maxWaitSeconds)
+    if not engine.host.executes:
+        return startDebounced(workflowName, debounceKey, quietSeconds, maxWaitSeconds, inputs, queueName,
+                              partitionKey, priority, timeoutSeconds, applicationVersion, actor)
+    row = _debounce_row(engine, workflowName, inputs, queueName, partitionKey, priority, timeoutSeconds,
+                        applicationVersion, actor, False)
+    outcome, wid, at = debounce.offer_in_memory(engine, row, key, quiet, most, now_ms())
+    if outcome == "started":
+        engine.timed_work_added(at)
+    return _debounce_answer(outcome, wid, at, row, key, "memory")
+
+
+def _debounce_row(engine, workflowName, inputs, queueName, partitionKey, priority, timeoutSeconds,
+                  applicationVersion, actor, use_database):
+    who = policy.actor_from(actor)
+    return starts.prepare(engine, workflowName, inputs, queueName, partitionKey, priority, None, timeoutSeconds,
+                          applicationVersion, None, who.name, use_database=use_database,
+                          templates=_stored_templates(engine, workflowName, inputs) if use_database else None)
+
+
+def _debounce_answer(outcome, wid, at, row, key, where):
+    data = {"workflowId": wid, "workflowName": row["name"], "queueName": row["queue_name"], "debounceKey": key,
+            "startsAt": at, "joined": outcome == "joined", "kept": where}
+    if outcome == "joined":
+        return success("DEBOUNCE_JOINED", "joined the burst of run %s; it starts at %s unless more calls come"
+                       % (wid, _iso(at)), data)
+    return success("DEBOUNCE_STARTED", "run %s starts at %s unless more calls come" % (wid, _iso(at)), data)
 
 
 def _stored_templates(engine, workflow_name, inputs):

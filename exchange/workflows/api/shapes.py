@@ -9,7 +9,8 @@ _RUN_KEYS = (("workflow_uuid", "workflowId"), ("name", "workflowName"), ("status
              ("completed_at", "completedAt"), ("timeout_ms", "timeoutMs"), ("deadline_at", "deadlineAt"),
              ("run_count", "runCount"), ("recovery_attempts", "recoveryAttempts"), ("retry_of", "retryOf"),
              ("retry_from", "retryFrom"), ("parent_uuid", "parentWorkflowId"), ("root_uuid", "rootWorkflowId"),
-             ("wake_at", "wakeAt"))
+             ("wake_at", "wakeAt"), ("debounce_key", "debounceKey"), ("schedule_name", "scheduleName"),
+             ("scheduled_at", "scheduledAt"))
 _JSON_KEYS = (("inputs", "inputs"), ("output", "output"), ("error", "error"))
 
 
@@ -29,6 +30,8 @@ def run(row, now=None):
     for column, key in _JSON_KEYS:
         if column in row:
             out[key] = loads(row[column]) if row[column] is not None else None
+    if row.get("status") == "DELAYED":
+        out["startsAt"] = _num(row.get("wake_at"))
     if "waiting_for" in row:
         out["waitingFor"] = loads(row["waiting_for"]) if row["waiting_for"] and row["status"] == "WAITING" else None
     start = out.get("startedAt")
@@ -81,3 +84,22 @@ def executor(row, now):
             "generation": _num(row["generation"]), "workers": _num(row["workers"]), "active": _num(row["active"]),
             "state": row["state"], "startedAt": _num(row["started_at"]), "heartbeatAt": _num(row["heartbeat_at"]),
             "heartbeatAgeMs": now - int(row["heartbeat_at"]), "executing": row["executing"]}
+
+
+def schedule(row, last_run=None, words=None):
+    """A schedule for API answers; `last_run` is (run id, status, scheduled_at) of its latest fire."""
+    return {"scheduleName": row["schedule_name"], "workflowName": row["workflow_name"], "cron": row["cron"],
+            "cronText": words, "timezone": row["timezone"],
+            "inputs": loads(row["inputs"]) if row["inputs"] else None, "queueName": row["queue_name"],
+            "partitionKey": row["partition_key"], "missedPolicy": row["missed_policy"],
+            "catchUpLimit": _num(row["catch_up_limit"]), "enabled": bool(row["enabled"]), "source": row["source"],
+            "nextFireAt": _num(row["next_fire_at"]), "lastFireAt": _num(row["last_fire_at"]),
+            "createdBy": row["created_by"], "createdAt": _num(row["created_at"]), "updatedAt": _num(row["updated_at"]),
+            "lastRun": {"workflowId": last_run[0], "status": last_run[1], "scheduledAt": last_run[2]}
+            if last_run else None}
+
+
+def schedule_change(row):
+    return {"id": int(row["id"]), "scheduleName": row["schedule_name"], "action": row["action"],
+            "actor": row["actor"], "actorRoles": loads(row["actor_roles"]) if row["actor_roles"] else [],
+            "verdict": row["verdict"], "detail": row["detail"], "at": _num(row["at"])}

@@ -9,7 +9,7 @@ then replays up to the await, which finds the outcome and records it, so a later
 from exchange.workflows.engine import starts
 from exchange.workflows.engine.signals import (ChildFailed, LostOwnership, WaitSignal, WaitTimeout,
                                                raise_recorded_wait_error)
-from exchange.workflows.store.statuses import STEP_ERROR, STEP_SUCCESS, SUCCESS, TERMINAL
+from exchange.workflows.store.statuses import DELAYED, STEP_ERROR, STEP_SUCCESS, SUCCESS, TERMINAL
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -23,7 +23,7 @@ _START_KEYS = ("resolved", "template", "overrides")
 
 
 def start_child(ctx, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
-                timeoutSeconds=None):
+                timeoutSeconds=None, delaySeconds=None):
     _outside_steps(ctx, "startChild")
     if not isinstance(workflowName, string_types) or not workflowName.strip():
         raise InvalidArgument("startChild needs a workflowName", field="workflowName")
@@ -38,7 +38,7 @@ def start_child(ctx, workflowName, inputs=None, queueName=None, partitionKey=Non
     child_id = ids.derived_id(ctx.workflow_uuid, fid)
     parent, root = ctx.lineage()
     row = starts.prepare(engine, workflowName, _start_inputs(inputs), queueName, partitionKey, priority, None,
-                         timeoutSeconds, None, child_id, ctx.created_by)
+                         timeoutSeconds, None, child_id, ctx.created_by, delaySeconds=delaySeconds)
     if row["partition_key"] is not None and (row["queue_name"], row["partition_key"]) in ctx.partitions_held():
         raise InvalidArgument("startChild: partition %r of queue %s is held by this run (or its root) while it waits, "
                               "so the child would never start: give the child a partition key of its own, or none"
@@ -51,7 +51,9 @@ def start_child(ctx, workflowName, inputs=None, queueName=None, partitionKey=Non
         raise LostOwnership("position %d of %s was recorded by another executor" % (fid, ctx.workflow_uuid))
     ctx.recorded[fid] = {"function_id": fid, "function_name": name, "kind": CHILD_KIND, "status": STEP_SUCCESS,
                          "output": quote(child_id), "error": None}
-    if outcome == "inserted":  # 'exists': a replay found the child it had started before the crash
+    if outcome == "inserted" and row["status"] == DELAYED:
+        engine.timed_work_added(row["wake_at"])
+    elif outcome == "inserted":  # 'exists': a replay found the child it had started before the crash
         engine.work_added(row["queue_name"])
     return child_id
 

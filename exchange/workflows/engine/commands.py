@@ -2,7 +2,7 @@
 from exchange.workflows.engine import policy
 from exchange.workflows.engine.starts import insert
 from exchange.workflows.store.records import LOG_KEY, command_entry
-from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, ENQUEUED, ERROR, HELD,
+from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, DELAYED, ENQUEUED, ERROR, HELD,
                                                MAX_RECOVERY_ATTEMPTS_EXCEEDED, STEP_SUCCESS, STOPPED, SUCCESS,
                                                TERMINAL, WAITING)
 from exchange.workflows.util import ids
@@ -114,8 +114,8 @@ def _applies_at_once(cmd, status, pending):
     other command before it. Everything else waits for a step boundary, so commands keep their order and a held
     run's STOP runs its on_stop cleanup."""
     if cmd == policy.CANCEL:
-        return status in (ENQUEUED, HELD, WAITING)
-    return cmd == policy.STOP and status == ENQUEUED and not pending
+        return status in (DELAYED, ENQUEUED, HELD, WAITING)
+    return cmd == policy.STOP and status in (DELAYED, ENQUEUED) and not pending
 
 
 def _as_row(record, wid):

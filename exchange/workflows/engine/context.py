@@ -442,11 +442,18 @@ class WorkflowsHandle(object):
         ctx.wait(max(0, wake_at - now_ms()) / 1000.0)
 
     def startChild(self, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
-                   timeoutSeconds=None):
+                   timeoutSeconds=None, delaySeconds=None):
         """Start a child run (its parameters as start() takes `inputs`, or a plain dict of them); returns its id.
-        Recorded: a replay returns the same id and never starts a second child."""
+        Recorded: a replay returns the same id and never starts a second child. delaySeconds: the child is
+        durable at once and not claimed before then."""
         return children.start_child(self._ctx(), workflowName, inputs, queueName, partitionKey, priority,
-                                    timeoutSeconds)
+                                    timeoutSeconds, delaySeconds)
+
+    def scheduled(self):
+        """What started this run when a schedule did: {"scheduleName", "scheduledAt" (epoch ms), "trigger"
+        ("schedule", "manual" or "backfill")}; None otherwise."""
+        supplied = (self._ctx().inputs or {}).get("supplied")
+        return dict(supplied) if isinstance(supplied, dict) and supplied.get("scheduledAt") is not None else None
 
     def awaitResult(self, workflowId, timeoutSeconds=None):
         """The output of a run once it ended SUCCESS; ChildFailed when it ended otherwise, WaitTimeout past the

@@ -18,13 +18,15 @@ from exchange.workflows.util.errors import InvalidArgument
 
 
 def workflow(name=None, params=None, description=None, commands=None, templates=None, on_stop=None, queue=None,
-             max_recovery_attempts=None):
+             max_recovery_attempts=None, schedule=None):
     """Register a function as a durable workflow.
 
     params: {"paramOne": {"type": "str", "label": "Batch", "choices": [...]}} refines what the signature says.
     commands: custom commands operators may send, delivered through recvCommand (RESET is always delivered).
     templates: {"default": {...}} named parameter sets shown by the console.
     on_stop: a function run as the cleanup step when an operator STOPs the run.
+    schedule: {"cron": "0 6 * * *", "timezone": "Europe/Berlin", ...} starts it on a timetable (the keys of
+    admin.createSchedule: name, inputs, queueName, partitionKey, missedPolicy, catchUpLimit).
     """
     def register(fn):
         wf_name = name or "%s.%s" % (fn.__module__, fn.__name__)
@@ -32,7 +34,7 @@ def workflow(name=None, params=None, description=None, commands=None, templates=
             raise InvalidArgument("workflow name must be a string", field="name")
         REGISTRY.register(WorkflowDef(wf_name, fn, params=params, description=description, commands=commands,
                                       templates=templates, on_stop=on_stop, queue=queue,
-                                      max_recovery_attempts=max_recovery_attempts))
+                                      max_recovery_attempts=max_recovery_attempts, schedule=schedule))
         fn.workflow_name = wf_name
         return fn
 

@@ -1,4 +1,5 @@
-"""One dispatch tick: make in-memory starts durable, take runs over, claim queued work, hand it to workers.
+"""One dispatch tick: make in-memory starts durable, take runs over, start timed work (delayed runs, schedule
+fires, debounce bursts), claim queued work, hand it to workers.
 
 A full tick (the timer: Ignition's gateway timer event, or the standalone scheduler) also heartbeats, recovers
 runs of dead executors, polls for commands and runs the sweeps. A light tick (a wake: a start in this process,
@@ -8,6 +9,7 @@ import sys
 import threading
 
 from exchange.workflows.engine import policy, starts
+from exchange.workflows.engine.timed import TimedWork
 from exchange.workflows.store.statuses import ENQUEUED, HELD, RUNNING
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import DatabaseError
@@ -42,6 +44,7 @@ class Dispatcher(object):
         self._backoff_ms = 0
         self._paused_until = 0
         self._judge_others_after = 0  # after an outage, other gateways get one lease to heartbeat again
+        self.timed = TimedWork(engine, self)
 
     # -- entry points ---------------------------------------------------------------------------------------------
 
@@ -116,6 +119,7 @@ class Dispatcher(object):
         if full:
             self.adopt_own(now)
             self.recover_dead(now)
+        self.timed.run(now, full)
         if not engine.draining():
             self.claim(now, full)
         if full:

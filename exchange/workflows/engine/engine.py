@@ -1,7 +1,7 @@
 """The engine of one interpreter: store, registry, runner and dispatcher wired to a host, plus its lifecycle."""
 import threading
 
-from exchange.workflows.engine import defaults
+from exchange.workflows.engine import debounce, defaults, schedules
 from exchange.workflows.engine.dispatcher import Dispatcher
 from exchange.workflows.engine.executions import Executions
 from exchange.workflows.engine.queues import QUEUES
@@ -169,6 +169,7 @@ class Engine(object):
             for d in self.registry.all()], self.executor_id, now)
         self.store.publish_definitions("queues", [{"name": q.name, "definition": dumps(q.as_dict())}
                                                   for q in self.queues.all()], self.executor_id, now)
+        schedules.sync_declared(self, now)
 
     def stop(self, grace_s=None):
         """Stop claiming, let running steps finish and hand their runs back, flush the in-memory queue."""
@@ -179,6 +180,9 @@ class Engine(object):
             ctx.wake.set()
         try:
             self.dispatcher.flush_memory_queue(now_ms())
+            written = debounce.write_open_bursts(self, now_ms())
+            if written:
+                self._log.info("%d open in-memory debounce burst(s) written as delayed runs" % written)
         except WorkflowsError as exc:
             self._log.error("in-memory starts could not be flushed at shutdown: %s" % exc.message)
         self.kernel.shutdown(grace_s)
@@ -239,6 +243,14 @@ class Engine(object):
             except WorkflowsError:
                 pass  # the database is away: the entries stay in memory and go with the next write
 
+    def timed_work_added(self, at_ms=None):
+        """A delayed run, a debounce burst or a schedule fire is due at `at_ms` (None: look in the database)."""
+        if self.host.executes and not self.stopping() and not self.superseded():
+            self.dispatcher.timed.added(at_ms)
+
+    def schedules_changed(self):
+        self.timed_work_added(None)
+
     def _waits_woken(self, workflow_uuids):
         """Waiting runs became ready: claim them now."""
         self.kernel.set_flag("waitsWoken", True)
@@ -295,6 +307,10 @@ class Engine(object):
             origin, _, queue_name = payload[6:].partition(":")
             if origin != self.kernel.instance:  # our own starts woke this dispatcher already
                 self.work_added(queue_name)
+        elif payload.startswith("delayed@"):
+            origin, _, at = payload[8:].partition(":")
+            if origin != self.kernel.instance:
+                self.timed_work_added(int(at) if at.isdigit() else None)
         elif payload == WAKE_PAYLOAD:
             self.kernel.set_flag("waitsWoken", True)
             self.wake(new_work=False)

@@ -2,14 +2,15 @@
 
 | command | allowed while (after pending commands)   | applied by                            | default roles              |
 |---------|------------------------------------------|---------------------------------------|----------------------------|
-| STOP    | ENQUEUED, PENDING, RUNNING, HELD, WAITING| next step boundary (queued: at once)  | supervisor, admin          |
-| HOLD    | ENQUEUED, PENDING, RUNNING, WAITING      | next step boundary (queued: its first)| operator, supervisor, admin|
+| STOP    | DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING | next step boundary (delayed, queued: at once) | supervisor, admin |
+| HOLD    | DELAYED, ENQUEUED, PENDING, RUNNING, WAITING | next step boundary (delayed, queued: its first) | operator, supervisor, admin |
 | RESUME  | HELD                                     | a gateway picks the held run up       | operator, supervisor, admin|
 | RESET   | PENDING, RUNNING, HELD, WAITING          | delivered to the workflow (recvCommand)| operator, supervisor, admin|
-| CANCEL  | ENQUEUED, PENDING, RUNNING, HELD, WAITING| next boundary (queued/held/waiting: at once)| supervisor, admin    |
+| CANCEL  | DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING | next boundary (delayed/queued/held/waiting: at once) | supervisor, admin |
 | custom  | PENDING, RUNNING, HELD, WAITING (declared)| delivered to the workflow (recvCommand)| operator, supervisor, admin|
 
-A waiting run (WAITING: parked until the runs it awaits have ended) is woken by a STOP or a HOLD, so that a gateway
+A delayed run (DELAYED: a delayed start or a debounced burst, not claimed before its time) takes a STOP or cancel
+at once; a HOLD sent to it parks it before its first step once its time comes. A waiting run (WAITING: parked until the runs it awaits have ended) is woken by a STOP or a HOLD, so that a gateway
 applies them at its boundary. HOLD, RESUME, STOP and CANCEL sent to a run go on to its active children, each as a
 command of its own that names the parent's as its cause; a RESUME goes only to children held by such a HOLD.
 
@@ -17,7 +18,7 @@ Priority STOP > HOLD > RESUME > RESET: pending commands apply in the order recei
 never waits: it applies to a held run without a RESUME, a HOLD before it does not park the run, and anything
 sent after it is rejected because the run will be stopped. Scripts and gateway events are a trusted system actor.
 """
-from exchange.workflows.store.statuses import (CMD_FORBIDDEN, CMD_PENDING, CMD_REJECTED, ENQUEUED, HELD, PENDING,
+from exchange.workflows.store.statuses import (CMD_FORBIDDEN, CMD_PENDING, CMD_REJECTED, DELAYED, ENQUEUED, HELD, PENDING,
                                                RUNNING, TERMINAL, WAITING)
 from exchange.workflows.util.compat import string_types
 
@@ -33,11 +34,11 @@ PRIORITY = {STOP: 4, HOLD: 3, RESUME: 2, RESET: 1}
 ROLES = ("viewer", "operator", "supervisor", "admin")
 
 ALLOWED_STATES = {
-    STOP: (ENQUEUED, PENDING, RUNNING, HELD, WAITING),
-    HOLD: (ENQUEUED, PENDING, RUNNING, WAITING),
+    STOP: (DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING),
+    HOLD: (DELAYED, ENQUEUED, PENDING, RUNNING, WAITING),
     RESUME: (HELD,),
     RESET: (PENDING, RUNNING, HELD, WAITING),
-    CANCEL: (ENQUEUED, PENDING, RUNNING, HELD, WAITING),
+    CANCEL: (DELAYED, ENQUEUED, PENDING, RUNNING, HELD, WAITING),
 }
 CUSTOM_ALLOWED_STATES = (PENDING, RUNNING, HELD, WAITING)
 
@@ -49,6 +50,16 @@ DEFAULT_COMMAND_ROLES = {
     CANCEL: ("supervisor", "admin"),
     RETRY: ("supervisor", "admin"),
     "*": ("operator", "supervisor", "admin"),
+}
+
+# who may change schedules (console and admin API; scripts are trusted)
+SCHEDULE_ROLES = {
+    "create": ("admin",),
+    "backfill": ("admin",),
+    "pause": ("supervisor", "admin"),
+    "resume": ("supervisor", "admin"),
+    "trigger": ("supervisor", "admin"),
+    "delete": ("supervisor", "admin"),
 }
 
 # commands that wake a HELD run (a gateway must pick it up to apply them)
@@ -102,6 +113,11 @@ def may(actor, command, command_roles=None):
     table = command_roles or DEFAULT_COMMAND_ROLES
     allowed = table.get(command, table.get("*", DEFAULT_COMMAND_ROLES["*"]))
     return bool(set(actor.roles) & set(allowed))
+
+
+def may_change_schedule(actor, action):
+    """True when the actor may do this to a schedule (SCHEDULE_ROLES; trusted actors always may)."""
+    return actor.trusted or bool(set(actor.roles) & set(SCHEDULE_ROLES[action]))
 
 
 def effective_state(status, pending):

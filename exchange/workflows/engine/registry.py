@@ -2,6 +2,7 @@
 import inspect
 import sys
 
+from exchange.workflows.util import cron
 from exchange.workflows.util.compat import PY2, integer_types, is_integer, string_types
 from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import to_json_native
@@ -91,9 +92,28 @@ def _signature(fn):
     return list(names), dict([(names[offset + i], d) for i, d in enumerate(defaults)]), varkw is not None
 
 
+_SCHEDULE_KEYS = ("cron", "timezone", "name", "inputs", "queueName", "partitionKey", "missedPolicy", "catchUpLimit")
+
+
+def _checked_schedule(workflow_name, schedule):
+    """A schedule declared in code, its shape and cron checked when the module is imported (the time zone and
+    the rest when a gateway makes the schedule)."""
+    if schedule is None:
+        return None
+    if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), string_types):
+        raise InvalidArgument("workflow %s: schedule must be a dict with a \"cron\" text" % workflow_name,
+                              field="schedule")
+    unknown = sorted([k for k in schedule if k not in _SCHEDULE_KEYS])
+    if unknown:
+        raise InvalidArgument("workflow %s: schedule has unknown keys %s" % (workflow_name, ", ".join(unknown)),
+                              field="schedule.%s" % unknown[0])
+    cron.parse(schedule["cron"])
+    return dict(schedule)
+
+
 class WorkflowDef(object):
     def __init__(self, name, fn, params=None, description=None, commands=None, templates=None, on_stop=None,
-                 queue=None, max_recovery_attempts=None):
+                 queue=None, max_recovery_attempts=None, schedule=None):
         self.name = name
         self.fn = fn
         self.module = getattr(fn, "__module__", None)
@@ -103,6 +123,7 @@ class WorkflowDef(object):
         self.on_stop = on_stop
         self.queue = queue
         self.max_recovery_attempts = max_recovery_attempts
+        self.schedule = _checked_schedule(name, schedule)
         names, defaults, self.accepts_any = _signature(fn)
         declared = dict(params or {})
         unknown = [n for n in declared if n not in names and not self.accepts_any]
@@ -131,6 +152,7 @@ class WorkflowDef(object):
         self.on_stop = None
         self.queue = data.get("queue")
         self.max_recovery_attempts = None
+        self.schedule = None
         self.accepts_any = bool(data.get("acceptsAny"))
         self.params = []
         for p in data.get("params") or []:

@@ -1,7 +1,7 @@
 """Starting runs: validate a start request into a workflow_status row, then write it durably or in memory."""
 from exchange.workflows.engine.queues import DEFAULT_QUEUE, check_priority
 from exchange.workflows.engine.registry import WorkflowDef
-from exchange.workflows.store.statuses import ENQUEUED
+from exchange.workflows.store.statuses import DELAYED, ENQUEUED
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types
@@ -9,6 +9,7 @@ from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps, loads, quote, to_json_native
 
 MAX_KEY_LENGTH = 200
+MAX_DELAY_SECONDS = 366 * 24 * 3600  # a delayed start, a debounce's quiet time or maxWait: at most a year
 
 
 class UnknownWorkflow(WorkflowsError):
@@ -39,6 +40,21 @@ def _optional_text(value, field):
         raise InvalidArgument("%s must not contain NUL characters (a database text column cannot hold them)" % field,
                               field=field)
     return value
+
+
+def delay_ms(value, field="delaySeconds", zero_ok=True):
+    """Seconds as whole milliseconds, or InvalidArgument for a negative, absurd or non-numeric value."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (float,) + integer_types) or value != value:
+        raise InvalidArgument("%s must be a number of seconds" % field, field=field)
+    if value < 0 or (value == 0 and not zero_ok):
+        raise InvalidArgument("%s must be %s, got %r" % (field, "zero or more" if zero_ok else "more than zero", value),
+                              field=field)
+    if value > MAX_DELAY_SECONDS:
+        raise InvalidArgument("%s must be at most %d seconds (a year), got %r" % (field, MAX_DELAY_SECONDS, value),
+                              field=field)
+    return int(round(value * 1000))
 
 
 def resolve_inputs(definition, inputs, templates=None):
@@ -79,8 +95,12 @@ def resolve_inputs(definition, inputs, templates=None):
 
 def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
             deduplicationId=None, timeoutSeconds=None, applicationVersion=None, workflowId=None, createdBy=None,
-            use_database=True, templates=None):
-    """Validate a start request and return the workflow_status row to insert (nothing is written)."""
+            use_database=True, templates=None, delaySeconds=None, supplied=None):
+    """Validate a start request and return the workflow_status row to insert (nothing is written).
+
+    delaySeconds: the run is DELAYED (durable, not claimed) until then. supplied: what the engine tells the run
+    (a schedule's name and fire time), kept in its inputs under "supplied" and given to the workflow as the
+    parameters of those names that it declares."""
     if not isinstance(workflowName, string_types) or not workflowName.strip():
         raise InvalidArgument("workflowName is required", field="workflowName")
     definition = find_definition(engine, workflowName, use_database)
@@ -88,6 +108,12 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
         raise UnknownWorkflow("no workflow named %r is registered (see listWorkflows())" % workflowName,
                               data={"workflowName": workflowName})
     stored, _ = resolve_inputs(definition, inputs, templates)
+    if supplied:
+        stored["supplied"] = supplied
+        for key, value in supplied.items():
+            if definition.param(key) is not None and stored["resolved"].get(key) is None:
+                stored["resolved"][key] = value
+    delay = delay_ms(delaySeconds)
     queue_name = queueName if queueName is not None else (definition.queue or DEFAULT_QUEUE)
     _optional_text(queue_name, "queueName")
     if engine.queues.get(queue_name) is None and not engine.config.allow_undeclared_queues:
@@ -110,7 +136,7 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
     if isinstance(createdBy, string_types) and u"\x00" in createdBy:
         raise InvalidArgument("the actor's name must not contain NUL characters", field="actor")
     now = now_ms()
-    return {
+    row = {
         "workflow_uuid": wid,
         "name": definition.name,
         "status": ENQUEUED,
@@ -126,6 +152,10 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
         "updated_at": now,
         "timeout_ms": int(timeoutSeconds * 1000) if timeoutSeconds is not None else None,
     }
+    if delay:
+        row["status"] = DELAYED
+        row["wake_at"] = now + delay
+    return row
 
 
 _PACKED_FIELDS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
@@ -221,7 +251,10 @@ def insert(engine, row, retry_of=None, retry_from=None):
 
 def notify_payload(engine, row):
     """The NOTIFY a start sends, or None: other gateways are woken at once; a gateway alone on its database has
-    woken its own dispatcher."""
+    woken its own dispatcher. A delayed run tells its start time ("delayed@<origin>:<ms>"), so that a gateway
+    sets its timer for it."""
     if engine.store.dialect.supports_notify and not (engine.host.executes and not engine.peers):
+        if row["status"] == DELAYED:
+            return "delayed@%s:%d" % (engine.kernel.instance if engine.host.executes else "", row["wake_at"])
         return start_payload(engine, row["queue_name"])
     return None
