@@ -101,7 +101,7 @@ def test_the_gateway_events_are_83_file_resources_made_from_gateway_scripts(expo
         tree / "ignition/timer/exchange_workflows_dispatch/handleTimerEvent.py").read_text()
     tag = json.loads((tree / "ignition/tag-change/exchange_workflows_start_demo/resource.json").read_text())
     assert tag["attributes"]["paths"] and tag["attributes"]["changeTypes"] == ["ValueChange"]
-    assert "enqueueInMemory(" in (tree / "ignition/tag-change/exchange_workflows_start_demo/onTagChange.py").read_text()
+    assert "startDebouncedInMemory(" in (tree / "ignition/tag-change/exchange_workflows_start_demo/onTagChange.py").read_text()
     assert "admin.startGateway(" in (tree / "ignition/startup/onStartup.py").read_text()
     assert "admin.stopGateway()" in (tree / "ignition/shutdown/onShutdown.py").read_text()
 

@@ -1,15 +1,17 @@
 def onTagChange(initialChange, newValue, previousValue, event, executionCount):
-	# Example (disabled until you enable it and point it at your tag): start demo.quick when the tag turns
-	# true. enqueueInMemory does no database I/O on the tag event thread: it answers at once and the next
-	# dispatch tick makes the start durable.
-	if initialChange or newValue is None or not newValue.value:
-		return
-	if previousValue is not None and previousValue.value:
+	# Example (disabled until you enable it and point it at your tag): start demo.quick once the tag has stopped
+	# changing for 2 seconds (a chattering level switch starts one run, not one per change), or 30 seconds after
+	# the first change of a burst at the latest, with the value of the last change. startDebouncedInMemory does no
+	# database I/O on the tag event thread; a hard crash of the gateway loses a burst that has not started yet.
+	if initialChange or newValue is None:
 		return
 	tagPath = str(event.tagPath)
-	resp = exchange.workflows.api.service.enqueueInMemory(
+	resp = exchange.workflows.api.service.startDebouncedInMemory(
 		workflowName="demo.quick",
-		inputs={"resolved": {"paramOne": tagPath, "paramTwo": "AUTO"}},
+		debounceKey=tagPath,
+		quietSeconds=2,
+		maxWaitSeconds=30,
+		inputs={"resolved": {"paramOne": tagPath, "paramTwo": str(newValue.value)}},
 		queueName="default",
 		partitionKey=tagPath,
 	)
