@@ -178,7 +178,7 @@ def loadModules(modules=None):
 # -- schedules ------------------------------------------------------------------------------------------------------
 
 def _schedule_actor(engine, name, action, actor, detail=None):
-    """The actor of a schedule change, or SCHEDULE_FORBIDDEN raised (and the denial recorded)."""
+    """The actor of a schedule change, or FORBIDDEN raised (and the denial recorded)."""
     who = policy.actor_from(actor)
     if not policy.may_change_schedule(who, action):
         engine.store.schedules.record_change(name, action, who.name, dumps(who.roles), "FORBIDDEN", detail, now_ms())
@@ -216,6 +216,7 @@ def createSchedule(scheduleName=None, workflowName=None, cron=None, timezone="UT
 
 
 def _cron_words(text):
+    """cron.describe, for createSchedule, whose argument named `cron` hides the module."""
     return cron.describe(text)
 
 

@@ -73,7 +73,9 @@ def start(workflowName=None, inputs=None, queueName=None, partitionKey=None, pri
 
 
 def _iso(ms):
-    return datetime.datetime.utcfromtimestamp(ms / 1000.0).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    """Epoch milliseconds as UTC ISO 8601 text, for messages."""
+    when = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (when.microsecond // 1000)
 
 
 @guarded

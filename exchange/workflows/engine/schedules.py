@@ -38,8 +38,9 @@ def fire_id(schedule_name, fire_ms):
 
 def _name(value):
     if not isinstance(value, string_types) or not value.strip() or len(value) > starts.MAX_KEY_LENGTH \
-            or u"\x00" in value:
-        raise InvalidArgument("scheduleName must be a non-empty string of at most %d characters"
+            or value != value.strip() or value in (u".", u"..") or [c for c in value if ord(c) < 32]:
+        raise InvalidArgument("scheduleName must be a string of at most %d characters, without control characters "
+                              "or spaces at its ends, and not '.' or '..' (it is part of the console's URLs)"
                               % starts.MAX_KEY_LENGTH, field="scheduleName")
     return value
 
@@ -124,6 +125,7 @@ def set_enabled(engine, name, enabled, now):
     engine.store.schedules.update(name, changes, now)
     engine.schedules_changed()
     row.update(changes)
+    row["updated_at"] = now
     return row
 
 
@@ -223,7 +225,10 @@ def fire_due(engine, now, horizon_ms):
     started = 0
     queues = set()
     next_at = None
-    for row in store.schedules.due(now + horizon_ms, DUE_PER_TICK):
+    rows = store.schedules.due(now + horizon_ms, DUE_PER_TICK)
+    if len(rows) == DUE_PER_TICK:
+        next_at = now  # more are due than one batch: the next light tick fires them
+    for row in rows:
         due = int(row["next_fire_at"])
         if due > now:
             next_at = due if next_at is None else min(next_at, due)

@@ -28,6 +28,7 @@ class TimedWork(object):
         horizon = engine.config.tick_ms
         look = full or engine.kernel.take_flag("timedWork") or self.due(now)
         if not look and not engine.kernel.debounces.size():
+            self._arm(now)  # a timer that fired early, or for a time that moved on: set it for the next
             return
         candidates = []
         packed, memory_next = debounce.take_due(engine, now)
@@ -85,7 +86,7 @@ class TimedWork(object):
         self._timer_at = at
         engine = self.engine
         if engine.host.executes and not engine.stopping():
-            engine.kernel.run_later(TIMER, self._fired, max(0, at - now))
+            engine.kernel.run_later(TIMER, self._fired, max(0, at - now_ms()))  # the tick took time already
 
     def _fired(self):
         self._timer_at = None

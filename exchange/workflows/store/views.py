@@ -5,7 +5,7 @@ from exchange.workflows.store.store import CHECKPOINT_COLUMNS, COMMAND_COLUMNS, 
 
 _LIST_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                  "executor_id", "created_by", "created_at", "updated_at", "started_at", "completed_at",
-                 "recovery_attempts", "retry_of", "parent_uuid", "root_uuid")
+                 "recovery_attempts", "retry_of", "parent_uuid", "root_uuid", "wake_at")
 
 
 def _marks(n):
