@@ -1,8 +1,8 @@
 """The JSON API under /api: each route calls one exchange.workflows.api facade and answers its envelope.
 
 Answers are the facade's envelope {"ok", "code", "message", "data", "meta"}; the HTTP status follows the code
-(see STATUS_BY_CODE). Commands and starts carry the signed-in user as the actor, so the engine records who did
-it and applies the command role table itself. docs/console.md (API) lists every route.
+(see STATUS_BY_CODE). Commands, starts and schedule changes carry the signed-in user as the actor, so the engine
+records who did it and applies its role tables itself. docs/console.md (API) lists every route.
 """
 import re
 
@@ -11,6 +11,7 @@ from exchange.workflows.engine import commands, policy, starts
 from exchange.workflows.host import runtime
 from exchange.workflows.util import ids
 from exchange.workflows.util.envelope import failure, guarded, success
+from workflows_api.messages import unquote_path
 
 UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 BUTTONS = (policy.HOLD, policy.RESUME, policy.STOP, policy.RESET, policy.CANCEL)
@@ -21,6 +22,7 @@ STATUS_BY_CODE = {
     "NOT_FOUND": 404, "ROUTE_NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "COMMAND_REJECTED": 409, "WORKFLOW_DUPLICATE": 409, "RETRY_FAILED": 409, "NOT_GATEWAY_SCOPE": 409,
+    "SCHEDULE_EXISTS": 409,
     "TOO_MANY_ATTEMPTS": 429,
     "INTERNAL_ERROR": 500, "DB_ERROR": 500, "MODULE_IMPORT_FAILED": 500,
     "DB_UNAVAILABLE": 503, "NOT_CONFIGURED": 503,
@@ -36,10 +38,11 @@ def http_status(envelope):
 class Call(object):
     """One API call: the request, the signed-in caller, the path groups, and the parsed JSON body."""
 
-    def __init__(self, request, caller, groups):
+    def __init__(self, request, caller, groups, raw_path=None):
         self.request = request
         self.caller = caller
         self.groups = groups
+        self.raw_path = raw_path  # the path below the mount prefix as received (still percent-encoded)
         self._body = None
 
     def body(self):
@@ -266,6 +269,98 @@ def command_policy(call):
     return success("OK", "command policy", {"commands": rows})
 
 
+# -- schedules ----------------------------------------------------------------------------------------------------
+# A schedule is named in the path by one percent-encoded segment (encodeURIComponent: "line-1/mix.a" is
+# "line-1%2Fmix.a"). The name is read from the path as received, so an encoded "/" stays part of it. A client that
+# sends the slashes unencoded reaches the same schedule: GET and DELETE take the whole rest of the path as the name,
+# the POST actions take the last segment as the action and everything before it as the name.
+SCHEDULE_PREFIX = "/api/schedules/"
+SCHEDULE_FIELDS = ("scheduleName", "workflowName", "cron", "timezone", "inputs", "queueName", "partitionKey",
+                   "missedPolicy", "catchUpLimit", "enabled")
+
+
+def schedule_name(call, action=None):
+    """The schedule named by /api/schedules/<name>[/<action>], or None when the path names none."""
+    raw = call.raw_path
+    if not raw or not raw.startswith(SCHEDULE_PREFIX):
+        return call.groups[0]  # a host that hands over the path decoded already
+    rest = raw[len(SCHEDULE_PREFIX):].rstrip("/")
+    if action is not None:
+        if not rest.endswith("/" + action):
+            return None  # "a%2Fpause": the action is part of the (encoded) name
+        rest = rest[:-len(action) - 1]
+    return unquote_path(rest)
+
+
+def schedule_rights(caller):
+    """What this caller may do to schedules and why not (the engine's policy.SCHEDULE_ROLES, never a copy)."""
+    actor = policy.actor_from(caller.actor())
+    may = {}
+    for action in sorted(policy.SCHEDULE_ROLES):
+        allowed = policy.may_change_schedule(actor, action)
+        may[action] = {"allowed": allowed, "reason": None if allowed else "%s may not %s schedules (needs %s)" % (
+            actor.describe(), action, " or ".join(policy.SCHEDULE_ROLES[action]))}
+    return {"user": caller.name, "roles": caller.roles, "may": may}
+
+
+def list_schedules(call):
+    resp = admin.listSchedules()
+    if resp["ok"]:
+        resp["data"]["console"] = schedule_rights(call.caller)
+    return resp
+
+
+def get_schedule(call):
+    resp = admin.getSchedule(scheduleName=schedule_name(call))
+    if resp["ok"]:
+        resp["data"]["console"] = schedule_rights(call.caller)
+    return resp
+
+
+def create_schedule(call):
+    body = call.body()
+    unknown = sorted([k for k in body if k not in SCHEDULE_FIELDS])
+    if unknown:
+        return failure("INVALID_ARGUMENT", "unknown field %s" % unknown[0], {"field": unknown[0]})
+    kwargs = dict([(k, body[k]) for k in SCHEDULE_FIELDS if k in body and body[k] is not None and body[k] != ""])
+    return admin.createSchedule(actor=call.caller.actor(), **kwargs)
+
+
+def change_schedule(call):
+    """POST /api/schedules/<name>/pause, /resume, /trigger, /delete, /backfill."""
+    action = call.groups[1]
+    name = schedule_name(call, action)
+    if name is None:
+        return failure("ROUTE_NOT_FOUND", "no API route %s %s: name the schedule by one percent-encoded segment, "
+                                          "then the action (see docs/console.md, API)"
+                       % (call.request.method, call.request.path))
+    actor = call.caller.actor()
+    if action == "pause":
+        return admin.pauseSchedule(scheduleName=name, actor=actor)
+    if action == "resume":
+        return admin.resumeSchedule(scheduleName=name, actor=actor)
+    if action == "trigger":
+        return admin.triggerSchedule(scheduleName=name, actor=actor)
+    if action == "backfill":
+        body = call.body()
+        return admin.backfillSchedule(scheduleName=name, fromMs=body.get("fromMs"), toMs=body.get("toMs"),
+                                      actor=actor)
+    return admin.deleteSchedule(scheduleName=name, actor=actor)
+
+
+def delete_schedule(call):
+    return admin.deleteSchedule(scheduleName=schedule_name(call), actor=call.caller.actor())
+
+
+def schedule_changes(call):
+    limit = call.arg("limit") or "50"
+    try:
+        limit = int(limit)
+    except ValueError:
+        return failure("INVALID_ARGUMENT", "limit must be an integer from 1 to 500", {"field": "limit"})
+    return admin.listScheduleChanges(scheduleName=call.arg("scheduleName") or None, limit=limit)
+
+
 def bad_run_id(call):
     """Any /api/runs/<x>/... that no route above took: a malformed id is a 400, anything else an unknown route."""
     if ids.is_uuid(call.groups[0]):
@@ -299,6 +394,12 @@ ROUTES = [
     ("POST", r"/api/admin/retention/apply", apply_retention),
     ("GET", r"/api/admin/schema", schema),
     ("GET", r"/api/admin/policy", command_policy),
+    ("GET", r"/api/schedules", list_schedules),
+    ("POST", r"/api/schedules", create_schedule),
+    ("POST", r"/api/schedules/(.+)/(pause|resume|trigger|delete|backfill)", change_schedule),
+    ("GET", r"/api/schedules/(.+)", get_schedule),
+    ("DELETE", r"/api/schedules/(.+)", delete_schedule),
+    ("GET", r"/api/schedule-changes", schedule_changes),
     ("*", r"/api/runs/([^/]+)(?:/[^/]*)?", bad_run_id),
 ]
 _COMPILED = [(m, re.compile("^" + p + "$"), f) for m, p, f in ROUTES]

@@ -1,8 +1,8 @@
 """The operator console as one host-independent handler: Console.handle(Request) -> Response.
 
-Routes: the pages (/, /runs, /runs/<uuid>, /runs/<uuid>/steps, /queues, /admin), /login, /static/..., the
-session calls (/api/login, /api/logout, /api/session) and the JSON API of api.py. Everything except /login,
-/static and /api/login needs a signed-in user; state-changing calls need the CSRF token (auth.py).
+Routes: the pages (/, /runs, /runs/<uuid>, /runs/<uuid>/steps, /queues, /schedules, /admin), /login,
+/static/..., the session calls (/api/login, /api/logout, /api/session) and the JSON API of api.py. Everything except
+/login, /static and /api/login needs a signed-in user; state-changing calls need the CSRF token (auth.py).
 """
 import sys
 import traceback
@@ -91,6 +91,12 @@ class Console(object):
             path = path.rstrip("/") or "/"
         return path
 
+    def _local_raw(self, raw_path):
+        """The path as received (still percent-encoded) below the mount prefix; trailing slashes are kept."""
+        if self.base and (raw_path == self.base or raw_path.startswith(self.base + "/")):
+            return raw_path[len(self.base):] or "/"
+        return raw_path
+
     def _route(self, request):
         path = self._local(request.path)
         if path.startswith("/static/"):
@@ -157,7 +163,7 @@ class Console(object):
         if fn == "METHOD_NOT_ALLOWED":
             return self._method_not_allowed(groups)
         try:
-            result = fn(api.Call(request, caller, groups))
+            result = fn(api.Call(request, caller, groups, raw_path=self._local_raw(request.raw_path)))
         except BadRequest as exc:
             result = envelope(False, "BAD_REQUEST", exc.message)
         return api_answer(result)

@@ -59,10 +59,12 @@ def unquote_path(path):
 
 
 class Request(object):
-    """method, path (percent-decoded), query (raw text), headers (lower-case names), body (bytes)."""
+    """method, path (percent-decoded), raw_path (as received, still percent-encoded: a path segment may hold an
+    encoded '/', as a schedule name does), query (raw text), headers (lower-case names), body (bytes)."""
 
     def __init__(self, method, path, query="", headers=None, body=b"", remote=None, secure=False):
         self.method = (_text(method) or "GET").upper()
+        self.raw_path = _text(path or "/") or "/"
         self.path = unquote_path(path or "/") or "/"
         self.query = _text(query) or ""
         self.headers = dict([(_text(k).lower(), _text(v)) for k, v in (headers or {}).items() if k])

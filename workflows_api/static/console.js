@@ -5,8 +5,8 @@
   window.WF = WF;
   WF.base = document.body.getAttribute("data-base") || "";
   WF.TERMINAL = ["SUCCESS", "ERROR", "CANCELLED", "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"];
-  WF.STATUSES = ["ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING", "SUCCESS", "ERROR", "CANCELLED", "STOPPED",
-                 "MAX_RECOVERY_ATTEMPTS_EXCEEDED"];
+  WF.STATUSES = ["DELAYED", "ENQUEUED", "PENDING", "RUNNING", "HELD", "WAITING", "SUCCESS", "ERROR", "CANCELLED",
+                 "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"];
   var csrfToken = null;
 
   WF.url = function (path) { return WF.base + path; };
@@ -97,6 +97,18 @@
     var m = Math.floor(s / 60);
     if (m < 60) { return m + " min " + pad(Math.floor(s % 60)) + " s"; }
     return Math.floor(m / 60) + " h " + pad(m % 60) + " min";
+  };
+
+  /* "in 9 min 58 s", "3 s ago", "now": the time from `now` (the server's clock when given) to `ms` */
+  WF.fmtRelative = function (ms, now) {
+    if (ms === null || ms === undefined) { return ""; }
+    var diff = ms - (now === null || now === undefined ? Date.now() : now), abs = Math.abs(diff), text;
+    if (abs < 1000) { return "now"; }
+    if (abs < 60000) { text = Math.floor(abs / 1000) + " s"; }
+    else if (abs < 3600000) { text = Math.floor(abs / 60000) + " min " + pad(Math.floor(abs % 60000 / 1000)) + " s"; }
+    else if (abs < 2 * 86400000) { text = Math.floor(abs / 3600000) + " h " + pad(Math.floor(abs % 3600000 / 60000)) + " min"; }
+    else { text = Math.floor(abs / 86400000) + " days"; }
+    return diff > 0 ? "in " + text : text + " ago";
   };
 
   WF.json = function (value) {

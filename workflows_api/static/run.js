@@ -1,5 +1,6 @@
 /* Run details: facts, inputs/output/error, events, live log, event history, command log and command buttons; for a
-run that starts runs, its children and (while WAITING) what it waits for; for a child, its parent and root.
+run that starts runs, its children and (while WAITING) what it waits for; for a child, its parent and root; for a
+DELAYED run, when it starts; for a run a schedule started, the schedule and its fire time.
 
 While the run is active the page polls /api/runs/<id>/live every 500 ms with the last log offset and event-history
 id it has, so each poll returns only new log entries and history rows (plus status, phase, children and the command
@@ -50,6 +51,18 @@ log).
     }
   }
 
+  /* "Delayed: starts at 12:00:05 (in 4 s)" while the run is DELAYED (a delayed start or a debounced burst) */
+  function renderStarts(run, now) {
+    var box = $("run-starts");
+    if (run.status !== "DELAYED" || run.startsAt === null || run.startsAt === undefined) { box.hidden = true; WF.clear(box); return; }
+    WF.clear(box);
+    box.hidden = false;
+    box.dataset.startsAt = String(run.startsAt);
+    WF.append(box, [h("strong", { text: "Delayed" }), ": starts at ", h("span", { class: "at", text: WF.fmtTime(run.startsAt) }),
+                    " (" + WF.fmtRelative(run.startsAt, now) + ")",
+                    run.debounceKey ? "; a debounced burst (key " + run.debounceKey + "): a later call moves the start on" : ""]);
+  }
+
   function renderChildren(run, now) {
     var children = run.children || [];
     $("children-card").hidden = !children.length;
@@ -87,6 +100,11 @@ log).
     fact(dl, "Partition key", run.partitionKey);
     fact(dl, "Priority", String(run.priority));
     fact(dl, "Started by", run.createdBy);
+    if (run.scheduleName) {
+      fact(dl, "Schedule", h("a", { id: "schedule-link", href: WF.url("/schedules"), text: run.scheduleName }));
+      fact(dl, "Scheduled for", run.scheduledAt !== null && run.scheduledAt !== undefined ? WF.fmtTime(run.scheduledAt) : null);
+    }
+    fact(dl, "Debounce key", run.debounceKey);
     fact(dl, "Created", WF.fmtTime(run.createdAt));
     fact(dl, "Started", run.startedAt ? WF.fmtTime(run.startedAt) : null);
     fact(dl, "Completed", run.completedAt ? WF.fmtTime(run.completedAt) : null);
@@ -112,6 +130,7 @@ log).
     } else {
       errBox.appendChild(h("p", { class: "empty", text: "No error." }));
     }
+    renderStarts(run, now);
     renderWaiting(run, now);
     renderChildren(run, now);
     var events = WF.clear($("events-table").tBodies[0]);

@@ -61,7 +61,9 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
 
   function row(run) {
     return h("tr", { dataset: { runId: run.workflowId } },
-      h("td", {}, WF.pill(run.status)),
+      h("td", {}, WF.pill(run.status),
+        run.status === "DELAYED" && run.startsAt ? h("span", { class: "starts-at", title: "not claimed before this time",
+                                                                text: "starts " + WF.fmtTime(run.startsAt) }) : null),
       h("td", { text: run.workflowName }),
       h("td", {}, WF.runLink(run.workflowId, run.workflowId.substring(0, 8)),
         run.parentWorkflowId ? h("a", { class: "child-of", href: WF.url("/runs/" + encodeURIComponent(run.parentWorkflowId)),
