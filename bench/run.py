@@ -5,8 +5,11 @@
 
 Figures are reported with their ratio to a baseline measured in the same run (one plain INSERT round trip on
 the same connection type). --peers installs DBOS Transact (PyPI) into .venv and runs the same workloads against
-the same PostgreSQL server. --soak runs the multi-gateway soak test (tests/test_multi_soak.py: three gateways under
-a steady load, killed, stopped and restarted, with PostgreSQL restarted under them) for that many seconds of faults.
+the same PostgreSQL server. The schedule_accuracy group (bench/schedule_accuracy.py) is measured once per run, not
+per host: three `./gateway run` gateways of its own on a fresh PostgreSQL database, a schedule every second, one
+gateway killed half-way (skipped with --no-jython). --soak runs the multi-gateway soak test
+(tests/test_multi_soak.py: three gateways under a steady load, killed, stopped and restarted, with PostgreSQL
+restarted under them) for that many seconds of faults.
 """
 import argparse
 import datetime
@@ -36,7 +39,26 @@ TARGETS = [
     ("parked_active_workers", "<=", 0, "no worker thread in use while every parent awaits a held child"),
     ("wake_ms_same_gateway", "<=", 5.0, "child end -> parent running p50 <= 5 ms, same gateway"),
     ("wake_ms_other_gateway", "<=", 20.0, "child end -> parent running p50 <= 20 ms, across gateways (NOTIFY)"),
+    ("sched_acc_claim_p99_ms", "<=", 1000.0, "schedule every second, 3 gateways, one killed: p99 claimed - fire <= "
+                                             "tick (1000 ms)"),
+    ("sched_acc_missing_or_duplicated", "==", 0, "schedule every second, 3 gateways, one killed: every fire exactly "
+                                                 "one run (missing + duplicated == 0)"),
+    ("debounce_durable_runs", "==", 100, "startDebounced, 10,000 calls over 100 keys: runs == 100"),
+    ("debounce_durable_mismatches", "==", 0, "startDebounced: every run has its key's last inputs (mismatches == 0)"),
+    ("debounce_memory_runs", "==", 100, "startDebouncedInMemory, 10,000 calls over 100 keys: runs == 100"),
+    ("debounce_memory_mismatches", "==", 0, "startDebouncedInMemory: every run has its key's last inputs "
+                                            "(mismatches == 0)"),
 ]
+# groups bench/run.py measures once per bench run rather than in each host (bench/workloads.py RUN_GROUPS)
+RUN_GROUPS = ("schedule_accuracy",)
+
+
+def holds(value, op, limit):
+    if op == "==":
+        return value == limit
+    if op == ">=":
+        return value >= limit
+    return value <= limit
 
 
 def recreate(name):
@@ -92,6 +114,41 @@ def run_peer(url, quick):
     return figures
 
 
+def run_schedule_accuracy(quick):
+    """bench/schedule_accuracy.py on a fresh database: three gateways of its own, one schedule every second."""
+    url = recreate("wf_bench_sched")
+    fd, out = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        subprocess.check_call([sys.executable, os.path.join(HERE, "schedule_accuracy.py"), url, out] +
+                              (["--quick"] if quick else []), cwd=ROOT)
+        with open(out) as handle:
+            return json.load(handle)
+    finally:
+        os.unlink(out)
+        drop(url)
+
+
+def schedule_notes(results):
+    """How the schedule figures were taken, printed under the verdicts when they were measured."""
+    lines = []
+    if any("sched_burst_ms" in r for r in results):
+        lines.append("note schedules: 1,000 schedules `0 * * * * *` made disabled, then next_fire_at written directly "
+                     "(store.schedules.update + engine.schedules_changed): 10 min ahead for the idle full ticks "
+                     "(run on the bench's thread; medians), then one instant ~1.5 s ahead for each burst, fired by the "
+                     "engine's own dispatcher; burst 1 with claims paused counts every other thread's statements per "
+                     "fire, burst 2 times the claims (8 workers)")
+    if any("debounce_durable_runs" in r for r in results):
+        lines.append("note debounce: 100 rounds x 100 keys paced over 2 s, quietSeconds 0.5, inputs {label: "
+                     "key/round}; durable calls from 4 threads on PostgreSQL (1 on SQLite), in-memory calls from 1 "
+                     "thread")
+    if any("sched_acc_runs" in r for r in results):
+        lines.append("note schedule_accuracy: 3 x ./gateway run (Jython + JDBC, --tick-ms 1000 --lease-ms 3000) on one "
+                     "PostgreSQL database; the schedule `* * * * * *` made from a client scope; the gateway that "
+                     "claimed the latest fire SIGKILLed half-way and started again 3 s later")
+    return lines
+
+
 def run_soak(seconds):
     """The soak test's outcome and wall time; its own assertions are the verdict (nothing lost, no overlap)."""
     env = dict(os.environ, WORKFLOWS_SOAK="1", WORKFLOWS_SOAK_SECONDS=str(seconds), WORKFLOWS_ROOT=ROOT)
@@ -122,6 +179,19 @@ def table(results):
             "wake_ms_same_gateway_p99", "wake_to_await_ms_same_gateway", "wake_ms_other_gateway",
             "wake_ms_other_gateway_p99", "wake_to_await_ms_other_gateway", "parked_parents", "parked_park_s",
             "parked_hold_s", "parked_active_workers", "parked_heap_mb_before", "parked_heap_mb", "parked_finish_s",
+            "sched_schedules", "sched_create_ms", "sched_idle_tick_ms", "sched_idle_tick_ms_no_schedules",
+            "sched_idle_tick_statements", "sched_idle_tick_ratio", "sched_insert_rtt_ms",
+            "sched_burst_statements_per_fire", "sched_burst_ms", "sched_burst_created_ms", "sched_burst_ms_per_fire",
+            "sched_burst_per_fire_ratio", "sched_all_claimed_ms", "sched_claimed_ms",
+            "debounce_insert_rtt_ms", "debounce_durable_runs", "debounce_durable_mismatches",
+            "debounce_durable_call_us", "debounce_durable_call_ratio", "debounce_durable_callers",
+            "debounce_durable_span_s", "debounce_durable_done_ms", "debounce_durable_start_late_ms",
+            "debounce_memory_runs", "debounce_memory_mismatches", "debounce_memory_call_us", "debounce_memory_span_s",
+            "debounce_memory_done_ms", "debounce_memory_start_late_ms",
+            "sched_acc_seconds", "sched_acc_fires_expected", "sched_acc_runs", "sched_acc_missing",
+            "sched_acc_duplicated", "sched_acc_missing_or_duplicated", "sched_acc_unclaimed", "sched_acc_claim_ms",
+            "sched_acc_claim_p99_ms", "sched_acc_claim_p99_of_tick", "sched_acc_first_fire_claim_ms",
+            "sched_acc_written_ms", "sched_acc_executors",
             "list_runs_ms", "transactions_per_step", "max_memory_mb"]
     lines = ["| figure | " + " | ".join("%s / %s" % (r["host"], r["db"]) for r in results) + " |",
              "|---|" + "---|" * len(results)]
@@ -141,7 +211,7 @@ def verdicts(results, peer):
             value = result.get(key)
             if value is None:
                 continue
-            ok = value <= limit
+            ok = holds(value, op, limit)
             lines.append("%s %s: %s = %s" % ("PASS" if ok else "MISS", result["host"], text, fmt(value)))
         if result.get("fanout_ratio") is not None:
             lines.append("info %s: fan-out of %d children %s ms against %s ms for as many independent runs (median "
@@ -158,6 +228,43 @@ def verdicts(results, peer):
                                              fmt(result["wake_ms_%s_p99" % where]),
                                              fmt(result["wake_to_await_ms_" + where]),
                                              fmt(result["wake_samples_" + where])))
+        if result.get("sched_burst_ms") is not None:
+            lines.append("info %s: %d schedules of one minute: a full tick with none due %s ms, %s statements (%s "
+                         "ms, %s statements with no schedule); all firing at one instant: %s statements per fire, "
+                         "the last run written %s ms after the fire time (%s ms per fire, %.1f x the INSERT), "
+                         "largest pause between two fires %s ms after the first %s fires; all claimed %s ms after "
+                         "it" % (
+                             result["host"], result["sched_schedules"], fmt(result["sched_idle_tick_ms"]["p50"]),
+                             fmt(result["sched_idle_tick_statements"]["schedules"]),
+                             fmt(result["sched_idle_tick_ms_no_schedules"]["p50"]),
+                             fmt(result["sched_idle_tick_statements"]["no_schedules"]),
+                             fmt(result["sched_burst_statements_per_fire"]), fmt(result["sched_burst_ms"]),
+                             fmt(result["sched_burst_ms_per_fire"]), result["sched_burst_per_fire_ratio"],
+                             fmt(result["sched_burst_created_ms"]["largest_gap"]),
+                             result["sched_burst_created_ms"]["fired_before_gap"], fmt(result["sched_all_claimed_ms"])))
+        for variant in ("durable", "memory"):
+            if result.get("debounce_%s_runs" % variant) is not None:
+                get = lambda name: result["debounce_%s_%s" % (variant, name)]  # noqa: E731
+                lines.append("info %s: debounce %s: %d calls from %d thread(s) in %.2f s, call p50 %s / p99 %s us; "
+                             "%d runs, mismatches %s; last call -> all ended %s ms; start after its key's quiet "
+                             "time p50 %s / max %s ms" % (
+                                 result["host"], variant, get("calls"), get("callers"), get("span_s"),
+                                 fmt(get("call_us")["p50"]), fmt(get("call_us")["p99"]), get("runs"),
+                                 fmt(get("mismatch_parts")), fmt(get("done_ms")), fmt(get("start_late_ms")["p50"]),
+                                 fmt(get("start_late_ms")["max"])))
+        if result.get("sched_acc_fires_expected") is not None:
+            lines.append("info %s: schedule every second for %d s: %d fires, %d runs, missing %d, duplicated %d, off "
+                         "the second %d, unclaimed %d; claimed - fire p50 %s / p99 %s / max %s ms (p99 %s of the "
+                         "tick); the first fire claimed %s ms after it; run written - fire %s ms; killed %s; runs "
+                         "per gateway %s; slowest %s" % (
+                             result["host"], result["sched_acc_seconds"], result["sched_acc_fires_expected"],
+                             result["sched_acc_runs"], result["sched_acc_missing"], result["sched_acc_duplicated"],
+                             result["sched_acc_off_grid"], result["sched_acc_unclaimed"],
+                             fmt(result["sched_acc_claim_ms"]["p50"]), fmt(result["sched_acc_claim_ms"]["p99"]),
+                             fmt(result["sched_acc_claim_ms"]["max"]), fmt(result["sched_acc_claim_p99_of_tick"]),
+                             fmt(result.get("sched_acc_first_fire_claim_ms")), fmt(result["sched_acc_written_ms"]),
+                             fmt(result["sched_acc_killed"]),
+                             fmt(result["sched_acc_executors"]), "; ".join(result["sched_acc_worst"])))
         if result.get("parked_error"):
             lines.append("MISS %s: parked parents: %s" % (result["host"], result["parked_error"]))
         plain = result.get("step_overhead_ratio_to_plain")
@@ -181,7 +288,7 @@ def verdicts(results, peer):
             worst = max(result["list_runs_ms"].values())
             lines.append("%s %s: list_runs any page <= 50 ms = %s" % ("PASS" if worst <= 50 else "MISS",
                                                                        result["host"], fmt(worst)))
-        if peer:
+        if peer and result.get("queue_throughput_wf_s"):
             ratio = result["queue_throughput_wf_s"] / peer["queue_throughput_wf_s"]
             lines.append("%s %s: queue throughput >= 4 x DBOS (best poll) = %.1fx" % (
                 "PASS" if ratio >= 4 else "MISS", result["host"], ratio))
@@ -243,16 +350,25 @@ def _run(opts, argv):
     if opts.only:
         extra += ["--only", opts.only]
     gateway = os.path.join(ROOT, "gateway")
+    only = set(opts.only.split(",")) if opts.only else None
     results = []
-    results.append(measured([sys.executable], "wf_bench_cpython", extra))
-    if not opts.no_jython:
-        results.append(measured([gateway, "jython"], "wf_bench_jython", extra, env={"WORKFLOWS_JAVA_OPTS": "-Xmx256m"}))
-    if not opts.no_sqlite:
-        tmp = tempfile.mkdtemp(prefix="wf-bench-")
-        results.append(run_host([sys.executable], "sqlite:" + os.path.join(tmp, "cpython.db"), extra))
+    notes = []
+    if only is None or only - set(RUN_GROUPS):  # a run of only the run-wide groups measures no host
+        results.append(measured([sys.executable], "wf_bench_cpython", extra))
         if not opts.no_jython:
-            results.append(run_host([gateway, "jython"], "sqlite:" + os.path.join(tmp, "jython.db"), extra,
+            results.append(measured([gateway, "jython"], "wf_bench_jython", extra,
                                     env={"WORKFLOWS_JAVA_OPTS": "-Xmx256m"}))
+        if not opts.no_sqlite:
+            tmp = tempfile.mkdtemp(prefix="wf-bench-")
+            results.append(run_host([sys.executable], "sqlite:" + os.path.join(tmp, "cpython.db"), extra))
+            if not opts.no_jython:
+                results.append(run_host([gateway, "jython"], "sqlite:" + os.path.join(tmp, "jython.db"), extra,
+                                        env={"WORKFLOWS_JAVA_OPTS": "-Xmx256m"}))
+    if only is None or "schedule_accuracy" in only:
+        if opts.no_jython:
+            notes.append("schedule_accuracy not measured: its gateways are ./gateway run (Jython), and --no-jython")
+        else:
+            results.append(run_schedule_accuracy(opts.quick))
     peer = None
     if opts.peers:
         url = recreate("wf_bench_dbos")
@@ -261,7 +377,8 @@ def _run(opts, argv):
         finally:
             drop(url)
         results.append(peer)
-    text = table(results) + "\n\n```\n" + verdicts(results, peer) + "\n```"
+    text = table(results) + "\n\n```\n" + "\n".join([verdicts(results, peer)] + notes + schedule_notes(results)) + \
+        "\n```"
     soak = None
     if opts.soak:
         soak = run_soak(opts.soak)

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from exchange.workflows.api import service  # noqa: E402
+from exchange.workflows.api import admin, service  # noqa: E402
 from exchange.workflows.engine.context import getWorkflows  # noqa: E402
 from exchange.workflows.engine.decorators import step, workflow  # noqa: E402
 from exchange.workflows.engine.engine import Engine, EngineConfig  # noqa: E402
@@ -23,6 +23,7 @@ from exchange.workflows.host import hosts, runtime  # noqa: E402
 from exchange.workflows.host.database import Database  # noqa: E402
 from exchange.workflows.util import ids  # noqa: E402
 from exchange.workflows.util.clock import now_ms  # noqa: E402
+from exchange.workflows.util.jsoncodec import loads  # noqa: E402
 
 JYTHON = sys.platform.startswith("java")
 if JYTHON:
@@ -39,6 +40,8 @@ declareQueue("b.park")  # the parked parents and their children
 # the cross-gateway wake-up: every gateway declares it alike (as every gateway must); at most one run of it per
 # gateway, and the bench's own gateway keeps that one slot busy with a plug, so only the other gateway claims it
 declareQueue("b.xgw", workerConcurrency=1)
+declareQueue("b.sched")  # the runs schedules start (this file's schedules workload, bench/schedule_accuracy.py)
+declareQueue("b.deb")  # the runs of debounced bursts
 MAIN_THREAD = threading.current_thread().name
 FIRST_STEP_AT = {}
 EXECUTED_ON = {}  # workflowId -> the name of the thread that executed b.noop
@@ -185,6 +188,18 @@ def plug_wait(seconds):
 def plug(seconds=900):
     plug_wait(seconds)
     return 1
+
+
+@workflow(name="b.fired")
+def fired():
+    """What the bench's schedules start: no step, so a fire costs its claim, its begin and its end."""
+    return 1
+
+
+@workflow(name="b.debounced")
+def debounced(label=""):
+    """What the debounced bursts start: the label of the inputs it started with (the burst's latest call's)."""
+    return label
 
 
 class CountingDatabase(Database):
@@ -829,7 +844,278 @@ def bulk_rows(engine, count):
             db.execute("ANALYZE workflows")
 
 
-GROUPS = ("throughput", "step", "enqueue", "start", "remote", "hold", "fanout", "wake", "xwake", "parked", "list")
+# -- runs that start themselves: schedules and debounced bursts ---------------------------------------------------
+
+SCHEDULE_PREFIX = "bench-minute-"
+MINUTE_CRON = "0 * * * * *"  # second 0 of every minute
+
+
+def _full_ticks(engine, count):
+    """ms and statements of `count` full dispatcher ticks, each run on this thread. A tick that found another
+    thread's tick running, or that ran a second tick for a request that came meanwhile, is not a sample."""
+    dispatcher = engine.dispatcher
+    db = engine.host.db
+    times, statements = [], []
+    attempts = 0
+    while len(times) < count and attempts < 3 * count:
+        attempts += 1
+        ticks = dispatcher.ticks
+        before = db.snapshot().get(MAIN_THREAD, 0)
+        started = clock()
+        ran = dispatcher.tick(full=True)
+        elapsed = clock() - started
+        if ran and dispatcher.ticks - ticks == 1:
+            times.append(elapsed * 1000)
+            statements.append(db.snapshot().get(MAIN_THREAD, 0) - before)
+        time.sleep(0.01)
+    return times, statements
+
+
+def _counted_ticks(engine, count):
+    db = engine.host.db
+    db.counting = True
+    try:
+        return _full_ticks(engine, count)
+    finally:
+        db.counting = False
+
+
+def _set_next_fire(engine, names, at):
+    """Every schedule enabled with its next fire at `at` (written directly, as the dispatcher would), then the
+    dispatcher told; returns the seconds the writes took."""
+    began = clock()
+    now = now_ms()
+    for name in names:
+        engine.store.schedules.update(name, {"enabled": True, "next_fire_at": at}, now)
+    engine.schedules_changed()
+    return clock() - began
+
+
+def _fires_at(db, at):
+    """(created_at, claimed_at) of the schedule runs of fire time `at` (index ws_schedule)."""
+    return [(int(r[0]), int(r[1]) if r[1] is not None else None) for r in db.query(
+        "SELECT created_at, claimed_at FROM workflows.workflow_status WHERE schedule_name IS NOT NULL AND "
+        "scheduled_at = ?", (at,))]
+
+
+def _burst(engine, names, lead_s, counted):
+    """Every schedule's next fire set to one instant `lead_s` ahead; once the engine's own dispatcher has fired
+    them all: (fire time, [(created_at, claimed_at)], statements of every thread but this one while they fired).
+
+    counted: claims are paused (draining) until all have fired, so the statements are the dispatcher's firing
+    and its ticks only (no worker runs a fired run meanwhile); they are then claimed and run to their end."""
+    db = engine.host.db
+    at = now_ms() + int(lead_s * 1000)
+    statements = None
+    if counted:
+        engine.kernel.set_flag("draining", True)
+        db.counting = True
+    try:
+        before = db.snapshot()
+        _set_next_fire(engine, names, at)
+        time.sleep(max(0.0, (at - now_ms()) / 1000.0))
+        _wait_count(db, "schedule_name IS NOT NULL AND scheduled_at = ?", (at,), len(names), timeout=60,
+                    what="schedule fires")
+        if counted:
+            after = db.snapshot()
+            statements = sum([after.get(k, 0) - before.get(k, 0) for k in after if k != MAIN_THREAD])
+    finally:
+        if counted:
+            db.counting = False
+            engine.kernel.set_flag("draining", False)
+            engine.wake()
+    if not counted:
+        _wait_count(db, "schedule_name IS NOT NULL AND scheduled_at = ? AND claimed_at IS NOT NULL", (at,),
+                    len(names), timeout=60, every=0.02, what="fired runs claimed")
+    _wait_count(db, "schedule_name IS NOT NULL AND scheduled_at = ? AND status = 'SUCCESS'", (at,), len(names),
+                timeout=120, what="fired runs ended")
+    rows = _fires_at(db, at)
+    if len(rows) != len(names):
+        raise RuntimeError("%d schedules fired %d runs at %d" % (len(names), len(rows), at))
+    return at, rows, statements
+
+
+def schedules_tick(engine, count=1000, ticks=30):
+    """`count` schedules of one minute on this gateway: a full tick while none is due, and the tick in which
+    all fire.
+
+    The schedules are made disabled (their own minute fire would otherwise land in the measurement whenever it
+    crosses a minute) and then enabled with next_fire_at written directly: ten minutes ahead for the idle ticks,
+    one instant about 1.5 s ahead for each burst, which the engine's dispatcher then fires on its own (its full
+    tick sees the fire within its horizon and sets a timer for it). Idle: `ticks` full ticks run on this thread,
+    with `count` and (once they are deleted) with none; medians (a sweep runs every tenth tick). Burst 1 (claims
+    paused while they fire): statements of every other thread per fire, and each run's creation against the fire
+    time. Burst 2 (as a gateway runs): each run's claim against the fire time."""
+    db = engine.host.db
+    names = ["%s%04d" % (SCHEDULE_PREFIX, i) for i in range(count)]
+    _full_ticks(engine, 5)  # warm-up, not counted
+    creates = []
+    for name in names:
+        started = clock()
+        _ok(admin.createSchedule(scheduleName=name, workflowName="b.fired", cron=MINUTE_CRON, queueName="b.sched",
+                                 enabled=False))
+        creates.append(clock() - started)
+    try:
+        writes_s = _set_next_fire(engine, names, now_ms() + 600000)
+        time.sleep(0.2)
+        idle_ms, idle_statements = _counted_ticks(engine, ticks)
+        keyed, plain = insert_rtt(engine, 300)
+        lead_s = 1.5 + 2 * writes_s
+        at, fired_rows, statements = _burst(engine, names, lead_s, True)
+        created = [c - at for c, _ in fired_rows]
+        ordered = sorted([c for c, _ in fired_rows])
+        gaps = [b - a for a, b in zip(ordered, ordered[1:])] or [0]
+        gap = max(gaps)
+        before_gap = gaps.index(gap) + 1
+        at2, claimed_rows, _ = _burst(engine, names, lead_s, False)
+        claims = [c - at2 for _, c in claimed_rows]
+    finally:
+        for name in names:
+            admin.deleteSchedule(scheduleName=name)
+    # after the schedules are gone rather than before they are made: both idle measurements on an engine as warm
+    bare_ms, bare_statements = _counted_ticks(engine, ticks)
+    whole = max(created)
+    return {"sched_schedules": count,
+            "sched_create_ms": {"p50": percentile(creates, 0.5) * 1000, "p99": percentile(creates, 0.99) * 1000},
+            "sched_idle_tick_ms": {"p50": median(idle_ms), "max": max(idle_ms)},
+            "sched_idle_tick_ms_no_schedules": {"p50": median(bare_ms), "max": max(bare_ms)},
+            "sched_idle_tick_statements": {"schedules": median(idle_statements),
+                                           "no_schedules": median(bare_statements)},
+            "sched_idle_tick_ratio": median(idle_ms) / keyed,
+            "sched_insert_rtt_ms": keyed, "sched_plain_insert_rtt_ms": plain,
+            "sched_burst_statements_per_fire": statements / count,
+            "sched_burst_ms": whole,
+            "sched_burst_created_ms": {"first": min(created), "p50": percentile(created, 0.5), "last": whole,
+                                       "largest_gap": gap, "fired_before_gap": before_gap},
+            "sched_burst_ms_per_fire": whole / count,
+            "sched_burst_per_fire_ratio": whole / count / keyed,
+            "sched_all_claimed_ms": max(claims),
+            "sched_claimed_ms": {"p50": percentile(claims, 0.5), "p99": percentile(claims, 0.99)}}
+
+
+TERMINAL = ("SUCCESS", "ERROR", "CANCELLED", "STOPPED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+
+def _label_of(value):
+    """The label in a run's inputs (a parameter dict, or the start's {"resolved": {...}})."""
+    if isinstance(value, dict):
+        if "label" in value:
+            return value["label"]
+        return _label_of(value.get("resolved"))
+    return None
+
+
+def debounce_burst(engine, in_memory, keys=100, rounds=100, span_s=2.0, quiet_s=0.5, prefix=None, callers=1):
+    """`rounds` rounds each calling every one of `keys` keys (inputs {"label": "<key>/<round>"}), paced to span
+    `span_s` seconds (a round starts at its time, or at once when the calls before it took longer), with
+    startDebouncedInMemory or startDebounced, from `callers` threads that each own a share of the keys (as
+    several tag-change scripts would); then until every run has ended.
+
+    Checked: one run per key (runs made since the first call), each started with its key's last inputs and
+    returning them, and every call of a key answered the same workflowId (mismatches: runs whose output or inputs
+    are not their key's last label, keys with no run, keys answered with more than one id)."""
+    call = service.startDebouncedInMemory if in_memory else service.startDebounced
+    variant = "memory" if in_memory else "durable"
+    db = engine.host.db
+    prefix = prefix or "%s-%s" % (variant, ids.new_id()[:8])
+    names = ["%s-%03d" % (prefix, k) for k in range(keys)]
+    answers = dict([(name, set()) for name in names])
+    last_call = {}
+    times = [[] for _ in range(callers)]
+    failures = []
+    since = now_ms()
+    began = clock()
+
+    def caller(share, spent):
+        try:
+            for index in range(rounds):
+                wait = began + span_s * index / rounds - clock()
+                if wait > 0:
+                    time.sleep(wait)
+                for key in share:
+                    started = clock()
+                    resp = call(workflowName="b.debounced", debounceKey=key, quietSeconds=quiet_s,
+                                inputs={"resolved": {"label": "%s/%d" % (key, index)}}, queueName="b.deb")
+                    spent.append(clock() - started)
+                    if not resp["ok"]:
+                        raise RuntimeError("%s refused: %s" % (variant, resp))
+                    answers[key].add(resp["data"]["workflowId"])
+                    if index == rounds - 1:
+                        last_call[key] = now_ms()
+        except Exception as exc:  # reported by the bench's thread
+            failures.append(exc)
+    if callers == 1:
+        caller(names, times[0])
+    else:
+        threads = [threading.Thread(target=caller, args=(names[i::callers], times[i]), name="bench-caller-%d" % i)
+                   for i in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
+    times = [t for spent in times for t in spent]
+    span = clock() - began
+    ended_calls = now_ms()
+    wids = sorted(set([w for ws in answers.values() for w in ws]))
+    _wait_count(db, "workflow_uuid IN (%s) AND status IN (%s)" % (_marks(len(wids)), _marks(len(TERMINAL))),
+                list(wids) + list(TERMINAL), len(wids), timeout=120, every=0.02, what="debounced runs ended")
+    rows = db.query("SELECT workflow_uuid, status, inputs, output, started_at, completed_at FROM "
+                    "workflows.workflow_status WHERE name = 'b.debounced' AND created_at >= ?", (since,))
+    owner = dict([(w, key) for key, ws in answers.items() for w in ws])
+    mine = [r for r in rows if r[0] in owner or (r[3] and str(loads(r[3])).startswith(prefix + "-"))]
+    wrong = 0
+    late = []
+    per_key = {}
+    for wid, status, inputs, output, started_at, _ in mine:
+        key = owner.get(wid)
+        want = "%s/%d" % (key, rounds - 1)
+        got = loads(output) if output else None
+        if status != "SUCCESS" or key is None or got != want or _label_of(loads(inputs) if inputs else None) != want:
+            wrong += 1
+        if key is not None:
+            per_key[key] = per_key.get(key, 0) + 1
+            if started_at is not None:
+                late.append(int(started_at) - (last_call[key] + int(quiet_s * 1000)))
+    no_run = len([k for k in names if not per_key.get(k)])
+    split = len([k for k in names if len(answers[k]) != 1])
+    done = max([int(r[5]) for r in mine if r[5] is not None] or [ended_calls]) - ended_calls
+    return {"runs": len(mine), "mismatches": wrong + no_run + split,
+            "mismatch_parts": {"wrong_inputs": wrong, "keys_without_run": no_run, "keys_with_two_ids": split},
+            "call_us": {"p50": percentile(times, 0.5) * 1e6, "p99": percentile(times, 0.99) * 1e6},
+            "calls": len(times), "callers": callers, "span_s": span, "done_ms": done,
+            "start_late_ms": {"p50": percentile(late, 0.5), "max": max(late) if late else None}}
+
+
+def debounce(engine, quick=False, keys=100, rounds=100):
+    """Both variants, durable first; under Jython (not --quick) one untimed burst of each first, so HotSpot has
+    compiled the calls' paths (a tag-change script calls them for months)."""
+    out = {}
+    if JYTHON and not quick:
+        for in_memory in (False, True):
+            debounce_burst(engine, in_memory, keys, 20, 0.4, prefix="warm%d-%s" % (int(in_memory), ids.new_id()[:8]),
+                           callers=1 if in_memory or engine.host.db.dialect != "postgresql" else 4)
+    keyed, _ = insert_rtt(engine, 300)
+    out["debounce_insert_rtt_ms"] = keyed
+    # on PostgreSQL one thread cannot make 10,000 durable calls in 2 s (a call is a round trip): four callers;
+    # SQLite takes one writer at a time, and an in-memory call is microseconds (one thread, and no GIL handovers
+    # between callers measured as the call's time under CPython)
+    durable_callers = 4 if engine.host.db.dialect == "postgresql" else 1
+    for in_memory in (False, True):
+        figures = debounce_burst(engine, in_memory, keys, rounds, callers=1 if in_memory else durable_callers)
+        variant = "memory" if in_memory else "durable"
+        for name, value in figures.items():
+            out["debounce_%s_%s" % (variant, name)] = value
+    out["debounce_durable_call_ratio"] = out["debounce_durable_call_us"]["p50"] / 1000.0 / keyed
+    out["debounce_expected_runs"] = keys
+    return out
+
+
+GROUPS = ("throughput", "step", "enqueue", "start", "remote", "hold", "fanout", "wake", "xwake", "parked",
+          "schedules", "debounce", "list", "schedule_accuracy")
+# measured by bench/run.py once per bench run (three gateways of their own), not by each host
+RUN_GROUPS = ("schedule_accuracy",)
 
 
 def measure(url, rows=1000000, quick=False, remote=None, remote_gateway=None, only=None):
@@ -866,6 +1152,10 @@ def measure(url, rows=1000000, quick=False, remote=None, remote_gateway=None, on
             out.update(wake_other_gateway(engine, remote_gateway, 30 if quick else 200))
         if wanted("parked"):
             out.update(parked_parents(engine, 100 if quick else 1000))
+        if wanted("schedules"):
+            out.update(schedules_tick(engine, 1000, ticks=10 if quick else 30))
+        if wanted("debounce"):
+            out.update(debounce(engine, quick))
         if rows and wanted("list"):
             out["list_runs_ms"] = list_runs(engine, rows)
         out["max_memory_mb"] = _max_memory_mb()
