@@ -57,6 +57,21 @@
     return el;
   };
 
+  // Field errors of a form: each field's message goes in its [data-error-for="<key>"] element inside `scope`.
+  WF.fieldError = function (scope, key, text) {
+    var box = scope.querySelector('[data-error-for="' + CSS.escape(key) + '"]');
+    if (!box) { return false; }
+    box.textContent = text;
+    var field = box.closest(".field");
+    if (field) { field.classList.add("invalid"); }
+    return true;
+  };
+
+  WF.clearFieldErrors = function (scope) {
+    Array.prototype.forEach.call(scope.querySelectorAll("[data-error-for]"), function (b) { b.textContent = ""; });
+    Array.prototype.forEach.call(scope.querySelectorAll(".field.invalid"), function (f) { f.classList.remove("invalid"); });
+  };
+
   WF.append = function (el, child) {
     if (child === undefined || child === null || child === false) { return el; }
     if (Array.isArray(child)) { child.forEach(function (c) { WF.append(el, c); }); return el; }

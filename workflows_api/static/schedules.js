@@ -153,18 +153,10 @@ change and every refusal. A schedule is named in the API path by one percent-enc
   }
 
   // -- the create form -------------------------------------------------------------------------------------------
-  function fieldError(key, text) {
-    var box = document.querySelector('#create-form [data-error-for="' + CSS.escape(key) + '"]');
-    if (!box) { return false; }
-    box.textContent = text;
-    var field = box.closest(".field");
-    if (field) { field.classList.add("invalid"); }
-    return true;
-  }
+  function fieldError(key, text) { return WF.fieldError($("create-form"), key, text); }
 
   function clearErrors() {
-    Array.prototype.forEach.call(document.querySelectorAll("#create-form [data-error-for]"), function (b) { b.textContent = ""; });
-    Array.prototype.forEach.call(document.querySelectorAll("#create-form .field.invalid"), function (f) { f.classList.remove("invalid"); });
+    WF.clearFieldErrors($("create-form"));
     $("create-error").hidden = true;
   }
 

@@ -7,18 +7,10 @@
   var queueDefaults = {};
   var selection = 0;       // answers for an earlier selection are ignored
 
-  function fieldError(key, text) {
-    var box = document.querySelector('[data-error-for="' + CSS.escape(key) + '"]');
-    if (!box) { return false; }
-    box.textContent = text;
-    var field = box.closest(".field");
-    if (field) { field.classList.add("invalid"); }
-    return true;
-  }
+  function fieldError(key, text) { return WF.fieldError(document, key, text); }
 
   function clearErrors() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-error-for]"), function (box) { box.textContent = ""; });
-    Array.prototype.forEach.call(document.querySelectorAll(".field.invalid"), function (f) { f.classList.remove("invalid"); });
+    WF.clearFieldErrors(document);
     $("start-error").hidden = true;
   }
 
