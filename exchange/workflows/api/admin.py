@@ -250,9 +250,9 @@ def listScheduleChanges(scheduleName=None, limit=50):
 def _set_enabled(scheduleName, enabled, actor):
     engine = runtime.engine()
     action = "resume" if enabled else "pause"
-    schedules.get(engine, scheduleName)
+    row = schedules.get(engine, scheduleName)
     who = _schedule_actor(engine, scheduleName, action, actor)
-    row = schedules.set_enabled(engine, scheduleName, enabled, now_ms())
+    row = schedules.set_enabled(engine, row, enabled, now_ms())
     _record(engine, scheduleName, action, who)
     return row, engine
 
@@ -287,9 +287,9 @@ def deleteSchedule(scheduleName=None, actor=None):
 def triggerSchedule(scheduleName=None, actor=None):
     """Start one run of the schedule now, outside its timetable."""
     engine = runtime.engine()
-    schedules.get(engine, scheduleName)
+    row = schedules.get(engine, scheduleName)
     who = _schedule_actor(engine, scheduleName, "trigger", actor)
-    wid = schedules.trigger(engine, scheduleName, who.name, now_ms())
+    wid = schedules.trigger(engine, row, who.name, now_ms())
     _record(engine, scheduleName, "trigger", who, wid)
     return success("SCHEDULE_TRIGGERED", "schedule %s started run %s" % (scheduleName, wid),
                    {"scheduleName": scheduleName, "workflowId": wid})
@@ -300,9 +300,9 @@ def backfillSchedule(scheduleName=None, fromMs=None, toMs=None, actor=None):
     """A run for each fire time in [fromMs, toMs] that has none (at most 1,000; running it twice starts nothing
     more)."""
     engine = runtime.engine()
-    schedules.get(engine, scheduleName)
+    row = schedules.get(engine, scheduleName)
     who = _schedule_actor(engine, scheduleName, "backfill", actor)
-    started, existing, fires = schedules.backfill(engine, scheduleName, fromMs, toMs, who.name)
+    started, existing, fires = schedules.backfill(engine, row, fromMs, toMs, who.name)
     _record(engine, scheduleName, "backfill", who, "%s..%s: %d started, %d existed" % (fromMs, toMs, len(started),
                                                                                     len(existing)))
     return success("SCHEDULE_BACKFILLED", "%d runs started for %d fire times (%d had one)" % (

@@ -118,9 +118,9 @@ def get(engine, name):
     return row
 
 
-def set_enabled(engine, name, enabled, now):
-    """Pause (no fires, none caught up later) or resume (from the next fire after now)."""
-    row = get(engine, name)
+def set_enabled(engine, row, enabled, now):
+    """Pause (no fires, none caught up later) or resume (from the next fire after now) the schedule `row`."""
+    name = row["schedule_name"]
     changes = {"enabled": enabled, "next_fire_at": Plan(engine, row).next_after(now) if enabled else None}
     engine.store.schedules.update(name, changes, now)
     engine.schedules_changed()
@@ -130,7 +130,6 @@ def set_enabled(engine, name, enabled, now):
 
 
 def delete(engine, name):
-    get(engine, name)
     engine.store.schedules.delete(name)
     engine.schedules_changed()
 
@@ -151,9 +150,8 @@ def _insert(engine, run):
     return outcome, wid
 
 
-def trigger(engine, name, created_by, now):
-    """One run now, outside the timetable (its scheduled time is now)."""
-    row = get(engine, name)
+def trigger(engine, row, created_by, now):
+    """One run of the schedule `row` now, outside the timetable (its scheduled time is now)."""
     run = _run_row(engine, row, now, None, created_by, "manual")
     outcome, wid = _insert(engine, run)
     if outcome == "inserted":
@@ -161,10 +159,9 @@ def trigger(engine, name, created_by, now):
     return wid
 
 
-def backfill(engine, name, from_ms, to_ms, created_by):
-    """A run for each fire time in [from_ms, to_ms] that has none yet (the ids of fires make a second backfill
-    of the same span start nothing)."""
-    row = get(engine, name)
+def backfill(engine, row, from_ms, to_ms, created_by):
+    """A run of the schedule `row` for each fire time in [from_ms, to_ms] that has none yet (the ids of fires
+    make a second backfill of the same span start nothing)."""
     for field, value in (("fromMs", from_ms), ("toMs", to_ms)):
         if isinstance(value, bool) or not isinstance(value, integer_types) or value < 0:
             raise InvalidArgument("%s must be epoch milliseconds" % field, field=field)
