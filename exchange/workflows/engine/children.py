@@ -7,8 +7,8 @@ WAITING (no worker thread), and the store wakes it when what it awaits has ended
 then replays up to the await, which finds the outcome and records it, so a later replay returns the same.
 """
 from exchange.workflows.engine import starts
-from exchange.workflows.engine.signals import (ChildFailed, LostOwnership, WaitSignal, WaitTimeout,
-                                               raise_recorded_wait_error)
+from exchange.workflows.engine.errors import ChildFailed, WaitTimeout, restore
+from exchange.workflows.engine.signals import LostOwnership, WaitSignal
 from exchange.workflows.store.statuses import DELAYED, STEP_ERROR, STEP_SUCCESS, SUCCESS, TERMINAL
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
@@ -174,7 +174,7 @@ def _recorded(rec, mode):
     if rec["status"] == STEP_SUCCESS:
         value = loads(rec["output"])
         return tuple(value) if mode == "first" else value
-    raise_recorded_wait_error(loads(rec["error"]) or {})
+    raise restore(loads(rec["error"]) or {}, rec["function_name"], AWAIT_KIND)
 
 
 def _describe(workflow_ids):
