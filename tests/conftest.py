@@ -33,7 +33,7 @@ collect_ignore = ["jython"]
 PG_SERVER = os.environ.get("WORKFLOWS_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 TABLES = ("workflow_status", "operation_outputs", "workflow_events", "workflow_events_history", "streams",
           "workflow_commands", "notifications", "executors", "workflow_definitions", "queues", "param_templates",
-          "settings", "run_waits", "schedules", "schedule_changes")
+          "settings", "run_waits", "schedules", "schedule_changes", "tag_waits", "memory_tags")
 
 
 def _admin(sql):

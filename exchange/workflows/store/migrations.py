@@ -410,6 +410,35 @@ def _v8_timed_starts(d):
     return stmts
 
 
+def _v9_plant_io(d):
+    """Plant I/O: the tag waits parked runs hold (what they wait for, which gateway evaluates it), and the memory
+    tags of the standalone gateway, kept in the database so that console scripts and every gateway on the database
+    read and write the same tags.
+
+    A tag wait row is written with the `wait` transition and belongs to one position of its run (function_id):
+    a row whose run no longer waits there is ignored, and removed by the sweep."""
+    bigint = "BIGINT"
+    return [
+        """CREATE TABLE IF NOT EXISTS workflows.tag_waits (
+            workflow_uuid TEXT PRIMARY KEY,
+            function_id INTEGER NOT NULL,
+            tag_path TEXT NOT NULL,
+            condition TEXT NOT NULL,
+            poll_ms INTEGER,
+            evaluator TEXT,
+            since %(b)s NOT NULL
+        )""" % {"b": bigint},
+        d.create_index("tw_evaluator", "tag_waits", "evaluator"),
+        """CREATE TABLE IF NOT EXISTS workflows.memory_tags (
+            path_key TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            value TEXT,
+            quality TEXT NOT NULL,
+            updated_at %(b)s NOT NULL
+        )""" % {"b": bigint},
+    ]
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
@@ -419,6 +448,7 @@ MIGRATIONS = [
     (6, "executors.heartbeat_ms: each executor's heartbeat interval", _v6_executor_heartbeat_interval),
     (7, "runs that wait for runs: parent and root, WAITING, run_waits, commands' causes", _v7_runs_that_wait),
     (8, "runs that start themselves: DELAYED, debounce keys, schedules and their changes", _v8_timed_starts),
+    (9, "plant I/O: tag waits and the standalone gateway's memory tags", _v9_plant_io),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -48,6 +48,7 @@ class RunWrite(object):
         self.supersede = None  # (reason, ts): every other PENDING command of the run
         self.notify = None  # (channel, payload) sent when the primary change happened (PostgreSQL only)
         self.waits = None  # (function_id, [awaited run ids]): rows of run_waits for this run, with the change
+        self.tag_wait = None  # (function_id, path, condition JSON, poll_ms, evaluator, since): its tag_waits row
 
     def update(self, sets, guard_sql, guard_params=(), returning=None):
         self.update_sets = list(sets)
@@ -77,6 +78,14 @@ _WAITS_PG = ("wt AS (INSERT INTO workflows.run_waits (awaited_uuid, waiter_uuid,
              "ON CONFLICT DO NOTHING)")
 _WAITS_SQLITE = ("INSERT INTO workflows.run_waits (awaited_uuid, waiter_uuid, function_id) VALUES (?, ?, ?) "
                  "ON CONFLICT DO NOTHING")
+_TAG_WAIT_SETS = ("ON CONFLICT (workflow_uuid) DO UPDATE SET function_id = excluded.function_id, tag_path = "
+                  "excluded.tag_path, condition = excluded.condition, poll_ms = excluded.poll_ms, evaluator = "
+                  "excluded.evaluator, since = excluded.since")
+_TAG_WAIT_PG = ("tw AS (INSERT INTO workflows.tag_waits (workflow_uuid, function_id, tag_path, condition, poll_ms, "
+                "evaluator, since) SELECT p.workflow_uuid, CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), "
+                "CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT) FROM p %s)" % _TAG_WAIT_SETS)
+_TAG_WAIT_SQLITE = ("INSERT INTO workflows.tag_waits (workflow_uuid, function_id, tag_path, condition, poll_ms, "
+                    "evaluator, since) VALUES (?, ?, ?, ?, ?, ?, ?) %s" % _TAG_WAIT_SETS)
 
 
 class WriteResult(object):
@@ -176,7 +185,7 @@ def run_postgres(db, w):
              tuple([(c, v.sql if isinstance(v, Raw) else None) for c, v in w.update_sets]) if w.update_sets else None,
              w.update_guard[0] if w.update_sets else None, tuple(w.returning or ()), bool(w.checkpoint),
              w.fence is not None, bool(w.events), bool(w.streams), bool(w.outcomes), bool(w.supersede),
-             bool(w.notify), bool(w.waits))
+             bool(w.notify), bool(w.waits), bool(w.tag_wait))
     sql = _PG_SQL.get(shape)
     if sql is None:
         sql = _pg_sql(w, shape)
@@ -212,6 +221,8 @@ def run_postgres(db, w):
         params.extend(list(w.notify))
     if w.waits:
         params.extend([w.waits[0], "[" + ",".join([quote(i) for i in w.waits[1]]) + "]"])
+    if w.tag_wait:
+        params.extend(list(w.tag_wait))
     rows = db.query(sql, params)
     if w.update_sets:
         if not rows:
@@ -277,6 +288,8 @@ def _pg_sql(w, shape):
         log_count += " + (SELECT count(*) * 0 FROM nt)"
     if w.waits:
         parts.append(_WAITS_PG)
+    if w.tag_wait:
+        parts.append(_TAG_WAIT_PG)
     if w.update_sets:
         tail = "SELECT %s, %s FROM p" % (", ".join(["p.%s" % c for c in _returning_names(w)] or ["1"]), log_count)
     elif w.checkpoint or w.insert_row:
@@ -345,4 +358,6 @@ def run_sqlite(db, w):
         if w.waits:
             for awaited in w.waits[1]:
                 db.execute(_WAITS_SQLITE, (awaited, w.workflow_uuid, w.waits[0]))
+        if w.tag_wait:
+            db.execute(_TAG_WAIT_SQLITE, [w.workflow_uuid] + list(w.tag_wait))
         return WriteResult(True, row, len(w.streams))

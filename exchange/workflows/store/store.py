@@ -8,6 +8,7 @@ from exchange.workflows.store import migrations
 from exchange.workflows.store.dialect import for_name
 from exchange.workflows.store.statuses import ACTIVE, CMD_PENDING, DEDUP_ACTIVE, EXECUTING, TERMINAL, sql_list
 from exchange.workflows.store.schedules import ScheduleStore
+from exchange.workflows.store.tagwaits import TagWaitStore
 from exchange.workflows.store.transitions import NOTIFY_CHANNEL, RunTransitions
 from exchange.workflows.util.errors import DatabaseError
 from exchange.workflows.util.jsoncodec import loads
@@ -42,6 +43,7 @@ class Store(object):
         self.dialect = for_name(db.dialect)
         self.transitions = RunTransitions(self)
         self.schedules = ScheduleStore(db)
+        self.tag_waits = TagWaitStore(db)
 
     def transaction(self):
         """A block of calls in one transaction (nested blocks join the outer one)."""
@@ -208,6 +210,16 @@ class Store(object):
         if not rows or rows[0][0] is None or int(rows[0][0]) != function_id or not rows[0][1]:
             return None
         return loads(rows[0][1])
+
+    def waits_waking(self, now, until):
+        """(whether a waiting run's wake time has come, the earliest wake time after now and not after `until`):
+        a sleep's end or a wait's deadline."""
+        rows = self.db.query("SELECT MIN(CASE WHEN wake_at <= ? THEN 1 END), MIN(CASE WHEN wake_at > ? THEN wake_at "
+                             "END) FROM workflows.workflow_status WHERE status = 'WAITING' AND wake_at <= ?",
+                             (now, now, until))
+        if not rows:
+            return False, None
+        return rows[0][0] is not None, int(rows[0][1]) if rows[0][1] is not None else None
 
     def held_by_cause(self, workflow_uuid):
         """True when the run's latest HOLD (applied or pending) was sent on by its parent's HOLD."""
@@ -436,6 +448,7 @@ class Store(object):
                 self.db.execute("DELETE FROM workflows.%s WHERE workflow_uuid IN (%s)" % (table, marks), wids)
             self.db.execute("DELETE FROM workflows.notifications WHERE destination_uuid IN (%s)" % marks, wids)
             self.db.execute("DELETE FROM workflows.run_waits WHERE waiter_uuid IN (%s)" % marks, wids)
+            self.db.execute("DELETE FROM workflows.tag_waits WHERE workflow_uuid IN (%s)" % marks, wids)
             self.db.execute("DELETE FROM workflows.workflow_status WHERE workflow_uuid IN (%s)" % marks, wids)
         return len(wids)
 

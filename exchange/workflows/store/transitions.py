@@ -87,9 +87,13 @@ TRANSITIONS = (
     Transition("hand_back", (RUNNING,), (PENDING,), BY_EXECUTION,
                "log: status with reason"),
     Transition("wait", (RUNNING,), (WAITING,), BY_EXECUTION,
-               "status and phase events; log: status with reason; command outcomes; who it awaits (run_waits)"),
+               "status and phase events; log: status with reason; command outcomes; who it awaits (run_waits) or "
+               "the tag it waits on (tag_waits)"),
     Transition("wake", (WAITING,), (WAITING,), ANY_SCOPE,
                "none: the wake time becomes now (an awaited run ended, or a STOP or HOLD came)"),
+    Transition("release_tag_wait", (WAITING,), (WAITING,), SWEEPER,
+               "the wait's outcome recorded at its position (the tag condition held, or the tag's quality went bad), "
+               "its tag wait removed; the wake time becomes now"),
     Transition("claim_woken", (WAITING,), (PENDING,), CLAIMER,
                "none (a woken run, or one whose wait timed out)"),
     Transition("finish", (RUNNING,), (SUCCESS, ERROR, CANCELLED, STOPPED), BY_EXECUTION,
@@ -210,6 +214,24 @@ _READY = ("w.status = 'WAITING' AND (w.wake_at IS NULL OR w.wake_at > ?) AND ((w
               _AWAITED, sql_list(TERMINAL), _AWAITED, sql_list(_FAILED), _AWAITED, sql_list(TERMINAL)))
 _WAKE = "UPDATE workflows.workflow_status AS w SET wake_at = ?, updated_at = ? WHERE %s AND " + _READY + \
     " RETURNING workflow_uuid"
+
+# the tag waits the dispatcher releases, as one JSON array of these fields (PostgreSQL: one statement for all)
+_RELEASE_FIELDS = ("workflow_uuid", "function_id", "name", "status", "output", "error", "started_at")
+_RELEASE_PG = (
+    "WITH r AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS r(workflow_uuid TEXT, function_id INTEGER, "
+    "name TEXT, status TEXT, output TEXT, error TEXT, started_at BIGINT)), "
+    "w AS (UPDATE workflows.workflow_status s SET wake_at = CAST(? AS BIGINT), updated_at = CAST(? AS BIGINT) FROM r "
+    "WHERE s.workflow_uuid = r.workflow_uuid AND s.status = 'WAITING' AND s.wait_mode = 'tag' AND "
+    "s.wait_fid = r.function_id RETURNING s.workflow_uuid), "
+    "cp AS (INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, output, "
+    "error, attempts, started_at, completed_at) SELECT r.workflow_uuid, r.function_id, r.name, 'wait', r.status, "
+    "r.output, r.error, 1, r.started_at, CAST(? AS BIGINT) FROM r JOIN w ON w.workflow_uuid = r.workflow_uuid "
+    "ON CONFLICT DO NOTHING), "
+    "d AS (DELETE FROM workflows.tag_waits t USING w WHERE t.workflow_uuid = w.workflow_uuid)%s "
+    "SELECT w.workflow_uuid%s FROM w")
+_RELEASE_PG_NOTIFY = _RELEASE_PG % (", n AS (SELECT pg_notify(?, ?) FROM (SELECT 1 FROM w LIMIT 1) x)",
+                                    ", (SELECT count(*) FROM n)")
+_RELEASE_PG = _RELEASE_PG % ("", "")
 
 _START_CHILD_PG = {}  # the columns of the child's row -> the statement
 
@@ -643,23 +665,66 @@ class RunTransitions(object):
     # -- waiting for other runs ------------------------------------------------------------------------------------
 
     def wait(self, workflow_uuid, fence, now, function_id, awaited, mode, deadline, description, reason, records,
-             previous_phase, first_start=None):
-        """RUNNING -> WAITING: the run leaves its worker and executor until what it awaits at `function_id` has
-        happened (mode 'any': one of `awaited` ended; 'all': all of them did, or one failed) or `deadline` passes.
+             previous_phase, first_start=None, tag_wait=None):
+        """RUNNING -> WAITING: the run leaves its worker and executor until what it waits for at `function_id` has
+        happened or `deadline` passes. mode 'any': one of `awaited` ended; 'all': all of them did, or one failed;
+        'tag': a tag condition held (`tag_wait`: (path, condition JSON, poll_ms, evaluator, since), its row in
+        tag_waits); 'sleep': only the deadline.
 
-        `description` (JSON-native) says what it waits for, for operators. After the change commits the run is
-        woken at once if an awaited run ended meanwhile."""
+        `description` (JSON-native) says what it waits for, for operators. After the change commits, a run that
+        awaits runs is woken at once if one of them ended meanwhile."""
         w = RunWrite(workflow_uuid)
         w.update([("status", WAITING), ("phase", PHASE_WAITING), ("updated_at", now), ("executor_id", None),
                   ("wake_at", deadline), ("wait_fid", function_id), ("wait_mode", mode),
                   ("waiting_for", dumps(description))] + _first_start(first_start), _GUARDS["wait"], _fenced(fence))
         _with(w, records)
         _status_change(w, WAITING, now, reason, PHASE_WAITING, previous_phase)
-        w.waits = (function_id, list(awaited))
+        if awaited:
+            w.waits = (function_id, list(awaited))
+        if tag_wait is not None:
+            w.tag_wait = (function_id,) + tuple(tag_wait)
         matched = self._commit(w).matched
-        if matched:
+        if matched and awaited:
             self.wake_ready([workflow_uuid], now_ms())
         return matched
+
+    def release_tag_waits(self, released, now):
+        """WAITING -> WAITING with the outcome of each run's tag wait recorded at its position, its tag wait row
+        removed and its wake time now, for the runs still waiting there; returns their ids.
+
+        `released`: dicts of workflow_uuid, function_id, name, status (SUCCESS or ERROR), output and error (JSON
+        text or None) and started_at. Any executor writes it (the dispatcher that read the tags)."""
+        if not released:
+            return []
+        notify = self._dialect.supports_notify and self.notify_wakes()
+        if self._dialect.supports_cte_dml:
+            rows = [dict([(k, r[k]) for k in _RELEASE_FIELDS]) for r in released]
+            sql = _RELEASE_PG
+            args = [dumps(rows), now, now, now]
+            if notify:
+                sql = _RELEASE_PG_NOTIFY
+                args += [NOTIFY_CHANNEL, WAKE_PAYLOAD]
+            woken = [r[0] for r in self._db.query(sql, args)]
+        else:
+            woken = []
+            with self._db.transaction():
+                for r in released:
+                    found = self._db.query(
+                        "UPDATE workflows.workflow_status SET wake_at = ?, updated_at = ? WHERE workflow_uuid = ? AND "
+                        "%s AND wait_mode = 'tag' AND wait_fid = ? RETURNING workflow_uuid"
+                        % _GUARDS["release_tag_wait"], (now, now, r["workflow_uuid"], r["function_id"]))
+                    if not found:
+                        continue
+                    self._db.execute(
+                        "INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, "
+                        "status, output, error, attempts, started_at, completed_at) VALUES (?, ?, ?, 'wait', ?, ?, ?, "
+                        "1, ?, ?) ON CONFLICT DO NOTHING", (r["workflow_uuid"], r["function_id"], r["name"],
+                                                            r["status"], r["output"], r["error"], r["started_at"], now))
+                    self._db.execute("DELETE FROM workflows.tag_waits WHERE workflow_uuid = ?", (r["workflow_uuid"],))
+                    woken.append(r["workflow_uuid"])
+        if woken and self.on_woken is not None:
+            self.on_woken(woken)
+        return woken
 
     def wake(self, workflow_uuid, now):
         """A waiting run is to be executed now whatever it awaits (a STOP or HOLD was sent to it); False when it is
