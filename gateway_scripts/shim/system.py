@@ -11,6 +11,10 @@ It backs the Jython test suite and `./gateway console`. Imitated, from the Ignit
     system.util.getGlobals() / system.util.globals            -> one dict for the life of the process (the JVM)
     system.util.getLogger(name), getProjectName(), getSystemFlags() (Designer and Vision Client only)
     system.date.now()                                        -> java.util.Date
+    system.tag.readBlocking(tagPaths, timeout)               -> [QualifiedValue] (.value, .quality, .timestamp)
+    system.tag.writeBlocking(tagPaths, values, timeout)      -> [QualityCode] (.isGood(), .getName())
+    system.tag.browse(path, filter)                          -> Results (.getResults(): dicts of name, fullPath,
+                                                                hasChildren, tagType, value, quality)
 
 A failed query raises a Java exception, as in Ignition: java.lang.Exception("Error executing
 system.db.runPrepQuery(...)") whose cause is the driver's exception (SQLState and all); an unknown connection
@@ -19,7 +23,9 @@ com.inductiveautomation.ignition.common.model.ApplicationScope is imitated too, 
 "am I the gateway?" gets the answer configured here.
 
 Not part of Ignition: `system.fake` configures the fake (named connections from a database URL, the scope,
-the project name) and exposes what tests inspect (log records, open transactions). Each pooled connection
+the project name, the tag provider behind system.tag) and exposes what tests inspect (log records, open
+transactions). The tags are memory tags (exchange.workflows.host.memory_tags): kept in this process unless a tag
+provider is set (`./gateway console` sets the memory tags of its database, the standalone gateway's). Each pooled connection
 behaves like one from an Ignition database connection: autocommit, returned to the pool after every call;
 a transaction holds one connection until it is closed.
 """
@@ -598,6 +604,132 @@ date.now = now
 date.toMillis = toMillis
 
 
+# -- system.tag -----------------------------------------------------------------------------------------------------------
+
+class QualityCode(object):
+    """A quality as Ignition 8 reports it: getName() "Good", "Bad_NotFound", ...; isGood(), isBad(), isUncertain()."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def getName(self):
+        return self._name
+
+    def isGood(self):
+        return self._name.startswith("Good")
+
+    def isBad(self):
+        return self._name.startswith("Bad")
+
+    def isUncertain(self):
+        return self._name.startswith("Uncertain")
+
+    def isError(self):
+        return self._name.startswith("Error")
+
+    def toString(self):
+        return self._name
+
+    def __str__(self):
+        return self._name
+
+    def __repr__(self):
+        return self._name
+
+
+class BasicQualifiedValue(object):
+    """What readBlocking returns per path: value, quality (a QualityCode), timestamp (a java.util.Date)."""
+
+    def __init__(self, value, quality, timestamp):
+        self.value = value
+        self.quality = quality
+        self.timestamp = timestamp
+
+    def getValue(self):
+        return self.value
+
+    def getQuality(self):
+        return self.quality
+
+    def getTimestamp(self):
+        return self.timestamp
+
+    def __repr__(self):
+        return "[%r, %s, %s]" % (self.value, self.quality, self.timestamp)
+
+
+class Results(object):
+    """What system.tag.browse returns."""
+
+    def __init__(self, items):
+        self._items = items
+
+    def getResults(self):
+        return list(self._items)
+
+    def getReturnedSize(self):
+        return len(self._items)
+
+    def getTotalAvailableSize(self):
+        return len(self._items)
+
+    def getContinuationPoint(self):
+        return None
+
+
+def _fresh_tags():
+    from exchange.workflows.host.memory_tags import MemoryTags, ProcessTagTable
+
+    return MemoryTags(ProcessTagTable())
+
+
+_TAGS = {"provider": None}
+
+
+def _tags():
+    if _TAGS["provider"] is None:
+        _TAGS["provider"] = _fresh_tags()
+    return _TAGS["provider"]
+
+
+def _date(millis):
+    return Date(Long(millis)) if millis is not None else Date()
+
+
+tag = _module("system.tag", "Fake of Ignition's system.tag (memory tags).")
+
+
+def _paths(tagPaths, function):
+    if isinstance(tagPaths, basestring):
+        raise IllegalArgumentException("%s expects a list of tag paths" % function)
+    return [u"%s" % (p,) for p in tagPaths]
+
+
+def readBlocking(tagPaths, timeout=45000):
+    readings = _tags().read(_paths(tagPaths, "system.tag.readBlocking"))
+    return [BasicQualifiedValue(r["value"], QualityCode(r["quality"]), _date(r["timestamp"])) for r in readings]
+
+
+def writeBlocking(tagPaths, values, timeout=45000):
+    paths = _paths(tagPaths, "system.tag.writeBlocking")
+    values = list(values)
+    if len(values) != len(paths):
+        raise IllegalArgumentException("system.tag.writeBlocking: %d paths but %d values" % (len(paths), len(values)))
+    return [QualityCode(r["quality"]) for r in _tags().write(paths, values)]
+
+
+def browse(path, filter=None):
+    items = _tags().browse(u"%s" % (path,))
+    wanted = (filter or {}).get("tagType")
+    if wanted:
+        items = [i for i in items if i["tagType"] == wanted]
+    return Results([dict(i, quality=QualityCode(i["quality"]) if i["quality"] else None) for i in items])
+
+
+for _fn in (readBlocking, writeBlocking, browse):
+    setattr(tag, _fn.__name__, _fn)
+
+
 # -- system.fake: configuration of the fake (not part of Ignition) -----------------------------------------------------
 
 fake = _module("system.fake", "Configures the fake: connections, scope, project; what tests inspect.")
@@ -645,6 +777,11 @@ def set_log_level(level):
     _STATE["logLevel"] = level.upper()
 
 
+def set_tag_provider(provider):
+    """The tags behind system.tag: an exchange.workflows tag provider (None: fresh memory tags of this process)."""
+    _TAGS["provider"] = provider
+
+
 def open_transactions():
     with _REGISTRY_LOCK:
         return sorted(_TRANSACTIONS)
@@ -667,13 +804,14 @@ def reset(clear_globals=True):
         source.close()
     if clear_globals:
         _GLOBALS.clear()
+    _TAGS["provider"] = None
     LOG_RECORDS.clear()
     _STATE.update({"scope": "gateway", "project": "exchange-workflows", "defaultDatabase": "Workflows"})
 
 
 fake.log_records = LOG_RECORDS
 for _fn in (add_connection, remove_connection, set_scope, set_project, set_default_database, set_log_level,
-            open_transactions, connections_in_use, reset):
+            set_tag_provider, open_transactions, connections_in_use, reset):
     setattr(fake, _fn.__name__, _fn)
 
 del _fn

@@ -1,7 +1,7 @@
-"""A host bundles what the engine needs from its runtime: database, kernel, logger, and whether it executes.
+"""A host bundles what the engine needs from its runtime: database, kernel, logger, tags, and whether it executes.
 
-    cpython_host(url)      tests and tools: psycopg / sqlite3, threading
-    standalone_host(url)   ./gateway run under Jython: JDBC, java.util.concurrent
+    cpython_host(url)      tests and tools: psycopg / sqlite3, threading; memory tags in the database
+    standalone_host(url)   ./gateway run under Jython: JDBC, java.util.concurrent; memory tags in the database
     console_host(url)      ./gateway console: same database access, never executes (like Ignition's script console)
     ignition.ignition_host(...) lives in host/ignition.py (system.db, system.util.getGlobals)
 """
@@ -34,7 +34,8 @@ class PyLogger(object):
 
 
 class Host(object):
-    def __init__(self, kind, db, kernel, executes, logger_factory=PyLogger, hostname=None, db_description=None):
+    def __init__(self, kind, db, kernel, executes, logger_factory=PyLogger, hostname=None, db_description=None,
+                 tags=None):
         self.kind = kind
         self.db = db
         self.db_description = db_description or db.dialect
@@ -43,6 +44,7 @@ class Host(object):
         self._logger_factory = logger_factory
         self.hostname = hostname or socket.gethostname()
         self.scope = "gateway" if executes else "client"
+        self.tags = tags if tags is not None else memory_tags(db)
 
     def logger(self, area):
         return self._logger_factory(area)
@@ -67,6 +69,14 @@ class Host(object):
 
     def close(self):
         self.db.close()
+
+
+def memory_tags(db):
+    """The memory tags kept in this database (the standalone gateway's and the CPython host's tag provider)."""
+    from exchange.workflows.host.memory_tags import MemoryTags
+    from exchange.workflows.store.memory_tags import MemoryTagTable
+
+    return MemoryTags(MemoryTagTable(db))
 
 
 def _database(url, jython):

@@ -171,13 +171,14 @@ def _checked_config(database, modules, executor_id, workers, lease_seconds, max_
 def ignition_host(system, database=None, executes=False, scope_name=None):
     from exchange.workflows.host.hosts import Host
     from exchange.workflows.host.ignition_db import DEFAULT_CONNECTION, IgnitionDatabase
+    from exchange.workflows.host.ignition_tags import IgnitionTags
     from exchange.workflows.host.kernel_java import JavaKernel
 
     db = IgnitionDatabase(system, database or DEFAULT_CONNECTION)
     key, _ = _kernel_store(system)
     kernel = JavaKernel(system.util.getGlobals(), key=key)
     host = Host("ignition", db, kernel, executes, logger_factory=lambda area: IgnitionLogger(system, area),
-                db_description=db.describe())
+                db_description=db.describe(), tags=IgnitionTags(system))
     host.scope = scope_name or (SCOPE_GATEWAY if executes else SCOPE_CLIENT)
     return host
 
