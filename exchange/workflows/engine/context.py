@@ -1,16 +1,17 @@
 """The state of one execution of a run, bound to its worker thread, and the API workflow code sees.
 
 `getWorkflows()` returns the handle workflow code uses (setEvent, writeStream, progress, recvCommand,
-checkCommands, checkCancelled, send/recv, sleep). Every call made outside a step is an operation with its own
+checkCommands, checkCancelled, send/recv, sleep, waitForTag, startChild and the awaits). Every call made outside a step is an operation with its own
 position in the run (its function id), recorded once, so replaying the run never repeats it.
 """
 import threading
 import time
 import traceback
 
-from exchange.workflows.engine import boundary, children, outage
+from exchange.workflows.engine import boundary, children, outage, tagconditions, tagwaits
+from exchange.workflows.engine.errors import LibraryError, restore
 from exchange.workflows.engine.signals import (HandBack, LostOwnership, NonDeterminismError, NotInWorkflow,
-                                               RecordedStepError)
+                                               RecordedStepError, WaitSignal)
 from exchange.workflows.store import records as entries
 from exchange.workflows.store.records import LOG_KEY, Records
 from exchange.workflows.store.statuses import STEP_SUCCESS
@@ -21,6 +22,7 @@ from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
 _local = threading.local()
+PARK_SLEEP_MS = 1000  # a sleep this long or longer parks the run (no worker thread); a shorter one waits on it
 
 
 def current():
@@ -61,6 +63,10 @@ def describe_error(exc_info):
         text = "".join(traceback.format_exception(exc_type, exc, tb))
     except Exception:
         text = "%s: %s" % (name, message)
+    if isinstance(exc, LibraryError):  # its fields go with it, so a replay raises the same class again
+        described = exc.as_error()
+        described["traceback"] = text
+        return described
     return {"type": name, "message": message or "", "traceback": text}
 
 
@@ -122,8 +128,7 @@ class RunContext(object):
     def recorded_result(rec):
         if rec["status"] == STEP_SUCCESS:
             return loads(rec["output"])
-        error = loads(rec["error"]) or {}
-        raise RecordedStepError(error.get("type", "Error"), error.get("message", ""), rec["function_name"])
+        raise restore(loads(rec["error"]) or {}, rec["function_name"], rec["kind"])
 
     # -- the run's place in a tree ------------------------------------------------------------------------------
 
@@ -426,8 +431,11 @@ class WorkflowsHandle(object):
         return self._operation("recv:%s" % topic, "recv", live)
 
     def sleep(self, seconds):
-        """A durable sleep: after a restart the run wakes at the originally planned time."""
+        """A durable sleep: after a restart the run wakes at the originally planned time. A sleep of a second or
+        more parks the run in WAITING, holding no worker thread; HOLD, STOP and cancel apply to it at once."""
         ctx = self._ctx()
+        if isinstance(seconds, bool) or not tagconditions.is_number(seconds) or seconds < 0:
+            raise InvalidArgument("sleep takes a number of seconds >= 0", field="seconds")
         if ctx.in_step:
             ctx.wait(seconds)
             return
@@ -439,7 +447,29 @@ class WorkflowsHandle(object):
         else:
             wake_at = now_ms() + int(seconds * 1000)
             ctx.record(fid, "sleep", "sleep", STEP_SUCCESS, dumps(wake_at), None, 1, now_ms())
-        ctx.wait(max(0, wake_at - now_ms()) / 1000.0)
+        remaining = wake_at - now_ms()
+        if remaining >= PARK_SLEEP_MS:
+            raise WaitSignal("sleeping for %.1f s" % (remaining / 1000.0), fid, [], "sleep", wake_at,
+                             {"operation": "sleep", "until": wake_at, "deadline": wake_at, "functionId": fid})
+        ctx.wait(max(0, remaining) / 1000.0)
+
+    def waitForTag(self, path, equals=None, above=None, below=None, changes=False, timeoutSeconds=None,
+                   pollSeconds=None, tolerance=None, requireGood=True):
+        """Wait, durably and holding no worker thread, until a tag equals a value (within `tolerance` for numbers),
+        is above or below a number, or changes from the value it had when the wait began (exactly one condition).
+
+        Returns the reading that released the wait ({"path", "value", "quality", "timestamp", "condition",
+        "releasedAt"}), recorded so a replay takes the same branch. WaitTimeout past timeoutSeconds (with the last
+        value read); TagQualityBad when the tag's quality is bad and requireGood (the default). pollSeconds
+        (at least 0.1) makes the dispatcher read the tag more often than once per tick."""
+        ctx = self._ctx()
+        path = tagconditions.checked_path(path)
+        condition = tagconditions.build(equals, above, below, changes, tolerance, requireGood)
+        timeout = tagconditions.checked_seconds(timeoutSeconds, "timeoutSeconds")
+        poll = tagconditions.checked_seconds(pollSeconds, "pollSeconds")
+        if poll is not None:
+            poll = max(poll, tagconditions.SHORTEST_POLL_S)
+        return tagwaits.wait_for_tag(ctx, path, condition, timeout, poll)
 
     def startChild(self, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
                    timeoutSeconds=None, delaySeconds=None):

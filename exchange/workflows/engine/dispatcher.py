@@ -1,5 +1,6 @@
 """One dispatch tick: make in-memory starts durable, take runs over, start timed work (delayed runs, schedule
-fires, debounce bursts), claim queued work, hand it to workers.
+fires, debounce bursts, waits whose time came), release tag waits whose condition holds, claim queued work, hand
+it to workers.
 
 A full tick (the timer: Ignition's gateway timer event, or the standalone scheduler) also heartbeats, recovers
 runs of dead executors, polls for commands and runs the sweeps. A light tick (a wake: a start in this process,
@@ -9,6 +10,7 @@ import sys
 import threading
 
 from exchange.workflows.engine import policy, starts
+from exchange.workflows.engine.tagwaits import TagWaitWatcher
 from exchange.workflows.engine.timed import TimedWork
 from exchange.workflows.store.statuses import ENQUEUED, HELD, RUNNING
 from exchange.workflows.util.clock import now_ms
@@ -45,6 +47,7 @@ class Dispatcher(object):
         self._paused_until = 0
         self._judge_others_after = 0  # after an outage, other gateways get one lease to heartbeat again
         self.timed = TimedWork(engine, self)
+        self.tag_waits = TagWaitWatcher(engine, self)
 
     # -- entry points ---------------------------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class Dispatcher(object):
             self.adopt_own(now)
             self.recover_dead(now)
         self.timed.run(now, full)
+        self.tag_waits.run(now, full)
         if not engine.draining():
             self.claim(now, full)
         if full:
@@ -128,6 +132,10 @@ class Dispatcher(object):
             self.engine.flush_logs()
             if self.ticks % SWEEP_EVERY_TICKS == 1:
                 self.sweep(now)
+
+    def judge_others_after(self):
+        """Until then (one lease after a database outage) other gateways are not judged dead by their heartbeat."""
+        return self._judge_others_after
 
     def free_slots(self):
         return self.engine.pool_size - self.kernel.active.size()
@@ -336,6 +344,7 @@ class Dispatcher(object):
 
     def sweep(self, now):
         self.store.supersede_commands_of_finished_runs(now)
+        self.store.tag_waits.sweep()
         for workflow_uuid in self.store.parked_past_deadline(now):
             error = {"type": "WorkflowTimeout", "message": "the run passed its deadline while parked (held or "
                      "waiting)", "traceback": ""}

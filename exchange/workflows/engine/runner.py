@@ -160,7 +160,8 @@ class Runner(object):
         self._commit(ctx, change, HELD)
 
     def _wait(self, ctx, signal):
-        """WAITING: leave the worker pool until the awaited runs have ended (or the await's deadline passes)."""
+        """WAITING: leave the worker pool until what the run waits for happened (awaited runs ended, a tag
+        condition held) or the wait's deadline passes."""
         now = now_ms()
         previous, ctx.phase = ctx.phase, PHASE_WAITING
         first_start = _first_start(ctx)
@@ -169,8 +170,12 @@ class Runner(object):
         def change(records):
             return transitions.wait(ctx.workflow_uuid, ctx.fence, now, signal.function_id, signal.awaited,
                                     signal.mode, signal.deadline, signal.description, signal.reason, records,
-                                    previous, first_start)
-        self._commit(ctx, change, WAITING)
+                                    previous, first_start, tag_wait=signal.tag_wait)
+        if self._commit(ctx, change, WAITING):
+            if signal.tag_wait is not None:
+                self.engine.dispatcher.tag_waits.added()
+            if signal.deadline is not None:
+                self.engine.timed_work_added(signal.deadline)  # a timer wakes it at its deadline, not the next tick
 
     def _stop(self, ctx, signal):
         """STOPPING: run the workflow's on_stop cleanup as a step, then STOPPED."""

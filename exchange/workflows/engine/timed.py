@@ -1,5 +1,6 @@
 """The dispatcher's timed work: delayed runs whose time came, schedule fires, in-memory debounce bursts that are
-due, and a timer for the next of them that falls within the coming tick.
+due, waiting runs whose wake time came (a sleep's end, a wait's timeout), and a timer for the next of them that
+falls within the coming tick.
 
 A full tick asks the database for what is due within one tick; a timer set for the earliest of those runs a
 light tick at that moment, so a delayed start or a fire is claimed within milliseconds of its time rather than
@@ -39,6 +40,7 @@ class TimedWork(object):
         candidates.append(memory_next)
         if look:
             candidates.append(self._release_delayed(now, horizon))
+            candidates.append(self._waits_due(now, horizon))
             _, fire_next, queues = schedules.fire_due(engine, now, horizon)
             for queue_name in queues:
                 self.dispatcher.revisit(queue_name)
@@ -64,6 +66,14 @@ class TimedWork(object):
                 self.dispatcher.revisit(queue_name)
         if len(rows) == RELEASE_BATCH and upcoming is None:
             upcoming = now  # more are due: the next light tick takes them
+        return upcoming
+
+    def _waits_due(self, now, horizon):
+        """Waiting runs whose wake time came (a sleep's end, a wait's timeout) are claimed in this tick; the next
+        one within the horizon gets the timer."""
+        woken, upcoming = self.engine.store.waits_waking(now, now + horizon)
+        if woken:
+            self.engine.kernel.set_flag("waitsWoken", True)
         return upcoming
 
     def added(self, at_ms):

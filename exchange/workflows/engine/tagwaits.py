@@ -1,0 +1,241 @@
+"""Durable waits on plant state: getWorkflows().waitForTag, and the dispatcher's batched evaluation of every
+parked tag wait.
+
+A run that waits for a tag reads it once on its worker; when the condition does not hold yet it is parked in
+WAITING (no worker thread) with its tag wait (path, condition, poll interval, the gateway that evaluates it). The
+dispatcher reads the tags of all the waits it evaluates in one batched read per tick (or per the shortest
+pollSeconds) and, for each condition that holds, records the outcome at the wait's position and wakes the run
+(release_tag_wait). The woken run replays up to the wait and finds the recorded outcome: the value seen and the
+condition that released it, so every later replay takes the same branch. A wait past its timeout is claimed like
+any waiting run; its own reading then decides, and WaitTimeout is recorded when the condition still does not hold.
+"""
+import sys
+
+from exchange.workflows.engine import boundary, tagconditions
+from exchange.workflows.engine.errors import TagQualityBad, WaitTimeout
+from exchange.workflows.engine.signals import WaitSignal
+from exchange.workflows.store.statuses import STEP_ERROR, STEP_SUCCESS
+from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.jsoncodec import dumps, loads
+
+WAIT_KIND = "wait"
+OPERATION = "waitForTag"
+POLL_TIMER = "tagPoll"
+EVALUATE_AT_MOST = 10000  # waits read per evaluation: more wait for the next one
+IN_STEP_POLL_S = 0.25
+
+
+def operation_name(path):
+    return "%s:%s" % (OPERATION, path)
+
+
+def released_output(path, condition, current, at):
+    """What a released wait records and returns: the reading that released it and the condition, in words."""
+    return {"path": path, "value": current.get("value"), "quality": current.get("quality"),
+            "timestamp": current.get("timestamp"), "condition": tagconditions.describe(condition), "releasedAt": at}
+
+
+def quality_error(path, current):
+    return TagQualityBad(u"tag %s has quality %s (good quality required)" % (path, current.get("quality")),
+                         path=path, quality=current.get("quality"), value=current.get("value"))
+
+
+def timeout_error(path, condition, timeout_s, current):
+    return WaitTimeout(u"waitForTag %s timed out after %ss: still not %s (last value %s, %s)" % (
+        path, _seconds(timeout_s), tagconditions.describe(condition), _shown(current), current.get("quality")),
+        path=path, lastValue=current.get("value"), lastQuality=current.get("quality"))
+
+
+def wait_for_tag(ctx, path, condition, timeout_s, poll_s):
+    """The workflow operation (arguments checked by the caller): the released reading, or TagQualityBad /
+    WaitTimeout; recorded at its own position."""
+    if ctx.in_step:
+        return _poll_in_step(ctx, path, condition, timeout_s, poll_s)
+    ctx.boundary()
+    fid = ctx.next_function_id()
+    name = operation_name(path)
+    rec = ctx.replayed(fid, name, WAIT_KIND)
+    if rec is not None:
+        return ctx.recorded_result(rec)
+    now = now_ms()
+    earlier = ctx.retrying(ctx.store.wait_of, ctx.workflow_uuid, fid) if ctx.run_count > 1 else None
+    if earlier is not None and earlier.get("spec"):
+        since, deadline, condition = int(earlier["since"]), earlier.get("deadline"), earlier["spec"]
+    else:
+        since = now
+        deadline = since + int(timeout_s * 1000) if timeout_s is not None else None
+    current = ctx.engine.host.tags.read([path])[0]
+    if condition["op"] == "changes" and "value" not in condition:
+        if not current["good"] and condition["requireGood"]:
+            verdict = tagconditions.BAD_QUALITY
+        else:
+            condition = dict(condition, value=current.get("value"))  # the baseline a change is measured from
+            verdict = tagconditions.WAITING
+    else:
+        verdict = tagconditions.evaluate(condition, current)
+    if verdict == tagconditions.HOLDS:
+        output = released_output(path, condition, current, now)
+        ctx.record(fid, name, WAIT_KIND, STEP_SUCCESS, dumps(output), None, 1, since)
+        return output
+    if verdict == tagconditions.BAD_QUALITY:
+        error = quality_error(path, current)
+        ctx.record(fid, name, WAIT_KIND, STEP_ERROR, None, dumps(error.as_error()), 1, since)
+        raise error
+    if deadline is not None and now >= deadline:
+        error = timeout_error(path, condition, timeout_s if timeout_s is not None else (deadline - since) / 1000.0,
+                              current)
+        ctx.record(fid, name, WAIT_KIND, STEP_ERROR, None, dumps(error.as_error()), 1, since)
+        raise error
+    poll_ms = int(poll_s * 1000) if poll_s is not None else None
+    description = {"operation": OPERATION, "path": path, "condition": tagconditions.describe(condition),
+                   "deadline": deadline, "since": since, "functionId": fid, "lastValue": current.get("value"),
+                   "lastQuality": current.get("quality"), "pollSeconds": poll_s, "spec": condition}
+    raise WaitSignal(u"waiting for %s: %s" % (path, tagconditions.describe(condition)), fid, [], "tag", deadline,
+                     description, tag_wait=(path, dumps(condition), poll_ms, ctx.engine.executor_id, since))
+
+
+def _poll_in_step(ctx, path, condition, timeout_s, poll_s):
+    """Inside a step nothing can be parked: poll on the worker until the condition holds (not recorded on its
+    own; the step's result is). STOP and cancel end the poll."""
+    def pause(seconds):
+        ctx.sleep_quietly(seconds)
+        boundary.check_inside_step(ctx)
+    return poll_until(ctx.engine.host.tags, path, condition, timeout_s, poll_s, pause)
+
+
+def poll_until(tags, path, condition, timeout_s, poll_s, pause):
+    """Read the tag every poll_s (pause(seconds) between reads) until the condition holds: the released reading,
+    or TagQualityBad / WaitTimeout. For waits that cannot park: inside a step, or outside any workflow."""
+    started = now_ms()
+    while True:
+        current = tags.read([path])[0]
+        if condition["op"] == "changes" and "value" not in condition:
+            if not current["good"] and condition["requireGood"]:
+                raise quality_error(path, current)
+            condition = dict(condition, value=current.get("value"))
+            verdict = tagconditions.WAITING
+        else:
+            verdict = tagconditions.evaluate(condition, current)
+        if verdict == tagconditions.HOLDS:
+            return released_output(path, condition, current, now_ms())
+        if verdict == tagconditions.BAD_QUALITY:
+            raise quality_error(path, current)
+        if timeout_s is not None and now_ms() - started >= timeout_s * 1000:
+            raise timeout_error(path, condition, timeout_s, current)
+        pause(poll_s if poll_s is not None else IN_STEP_POLL_S)
+
+
+class TagWaitWatcher(object):
+    """The dispatcher's part: evaluate the parked tag waits of this gateway with one batched read."""
+
+    def __init__(self, engine, dispatcher):
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.log = engine.logger("tagwaits")
+        self.next_poll_at = None
+        self.batched_reads = 0  # how many batched reads this gateway made (the bench reads it)
+        self._conditions = {}
+
+    def run(self, now, full):
+        engine = self.engine
+        due = self.next_poll_at is not None and now >= self.next_poll_at
+        if not (full or due or engine.kernel.take_flag("tagWaits")):
+            return
+        self.next_poll_at = None
+        store = engine.store
+        waits = store.tag_waits.to_evaluate(engine.executor_id, now - engine.config.lease_ms, EVALUATE_AT_MOST)
+        waits = self._ours(waits, now)
+        if not waits:
+            return
+        paths = []
+        for wait in waits:
+            if wait.path not in paths:
+                paths.append(wait.path)
+        try:
+            readings = engine.host.tags.read(paths)
+        except:  # noqa: E722 - a Java exception from the tag system: try again at the next evaluation
+            from exchange.workflows.engine.context import describe_error
+
+            self.log.error("reading %d tags for waiting runs failed: %s" % (len(paths),
+                                                                            describe_error(sys.exc_info())["message"]))
+            self._plan(waits, now)
+            return
+        self.batched_reads += 1
+        by_path = dict(zip(paths, readings))
+        released = []
+        at = now_ms()
+        for wait in waits:
+            condition = self._condition(wait.condition)
+            current = by_path[wait.path]
+            verdict = tagconditions.evaluate(condition, current)
+            if verdict == tagconditions.HOLDS:
+                released.append(self._release(wait, STEP_SUCCESS, dumps(released_output(wait.path, condition, current,
+                                                                                       at)), None))
+            elif verdict == tagconditions.BAD_QUALITY:
+                released.append(self._release(wait, STEP_ERROR, None,
+                                              dumps(quality_error(wait.path, current).as_error())))
+        if released:
+            store.transitions.release_tag_waits(released, at)
+        self._plan(waits, now)
+
+    def _ours(self, waits, now):
+        """The waits this gateway evaluates: its own, and those of gateways gone silent, which it takes over (not
+        right after an outage, when every gateway's heartbeat looked stale)."""
+        engine = self.engine
+        mine = [w for w in waits if w.evaluator == engine.executor_id]
+        left = [w for w in waits if w.evaluator != engine.executor_id]
+        if not left or now < self.dispatcher.judge_others_after():
+            return mine
+        by_previous = {}
+        for wait in left:
+            by_previous.setdefault(wait.evaluator, []).append(wait)
+        for previous, group in by_previous.items():
+            taken = set(engine.store.tag_waits.take_over([w.workflow_uuid for w in group], previous,
+                                                         engine.executor_id))
+            if taken:
+                self.log.info("took over %d tag wait(s) from %s" % (len(taken), previous or "no gateway"))
+            mine.extend([w for w in group if w.workflow_uuid in taken])
+        return mine
+
+    def _condition(self, text):
+        found = self._conditions.get(text)
+        if found is None:
+            if len(self._conditions) > 5000:
+                self._conditions.clear()
+            found = self._conditions[text] = loads(text)
+        return found
+
+    @staticmethod
+    def _release(wait, status, output, error):
+        return {"workflow_uuid": wait.workflow_uuid, "function_id": wait.function_id,
+                "name": operation_name(wait.path), "status": status, "output": output, "error": error,
+                "started_at": wait.since}
+
+    def _plan(self, waits, now):
+        """Waits that poll faster than the tick get a timer for the next evaluation."""
+        polls = [w.poll_ms for w in waits if w.poll_ms is not None]
+        if not polls:
+            return
+        every = max(int(tagconditions.SHORTEST_POLL_S * 1000), min(polls))
+        if every >= self.engine.config.tick_ms:
+            return
+        self.next_poll_at = now + every
+        engine = self.engine
+        if engine.host.executes and not engine.stopping():
+            engine.kernel.run_later(POLL_TIMER, self._fired, every)
+
+    def _fired(self):
+        self.engine.wake(new_work=False)
+
+    def added(self):
+        """A run of this gateway parked on a tag: evaluate at the next tick (light or full)."""
+        self.engine.kernel.set_flag("tagWaits", True)
+
+
+def _seconds(value):
+    return ("%g" % value) if isinstance(value, float) else str(value)
+
+
+def _shown(current):
+    value = current.get("value")
+    return dumps(value) if value is not None else "null"
