@@ -4,7 +4,8 @@ run      migrates the schema, loads the workflow modules, starts the worker pool
          (like an Ignition gateway timer event), the PostgreSQL listener and the operator console; Ctrl-C stops
          claiming, lets running steps finish and hands their runs back for recovery.
 console  runs a Python 2 script the way Ignition's script console would: `exchange` and `system` are importable
-         and service calls only write rows; a running gateway executes them.
+         and service calls only write rows; a running gateway executes them. system.tag reads and writes the
+         standalone gateway's memory tags (kept in the same database).
 """
 import argparse
 import os
@@ -42,6 +43,8 @@ def _options(argv, command):
         parser.add_argument("--no-http", action="store_true")
         parser.add_argument("--auth-file", default=os.environ.get("WORKFLOWS_AUTH_FILE"),
                             help="users and roles of the console (default var/console-users.json)")
+        parser.add_argument("--tags", default=os.environ.get("WORKFLOWS_TAGS"),
+                            help="a JSON file of memory tags written at start: {\"[default]Line1/Temp\": 20.5, ...}")
     else:
         parser.add_argument("file", help="script to run, or - for stdin")
     return parser.parse_args(argv)
@@ -128,6 +131,26 @@ def _bind_console(opts):
         _refuse("the console cannot listen on %s:%d (%s): %s" % (host_part, port, exc.reason, options))
 
 
+def _initial_tags(path):
+    """(paths, values) of a --tags file: an object {path: value} or a list of {"path", "value"}; exits 2 with one
+    line when the file cannot be read or has another shape."""
+    import json
+
+    try:
+        with open(path) as handle:
+            loaded = json.load(handle)
+    except (IOError, OSError, ValueError) as exc:
+        _refuse("--tags %s: %s" % (path, exc))
+    if isinstance(loaded, dict):
+        pairs = sorted(loaded.items())
+    elif isinstance(loaded, list) and all([isinstance(i, dict) and "path" in i for i in loaded]):
+        pairs = [(i["path"], i.get("value")) for i in loaded]
+    else:
+        _refuse("--tags %s: expected an object {\"[default]Folder/Tag\": value, ...} or a list of "
+                "{\"path\": ..., \"value\": ...}" % path)
+    return [p for p, _ in pairs], [v for _, v in pairs]
+
+
 def run(argv):
     opts = _options(argv, "run")
     _configure_logging()
@@ -140,6 +163,7 @@ def run(argv):
     # installed first: a signal while the gateway starts stops it as soon as it has started
     requested = []
     _stop_on_signals(requested)
+    initial_tags = _initial_tags(opts.tags) if opts.tags else None
     listener = _bind_console(opts)
     url = _db_url(opts)
     host = hosts.standalone_host(url, globals_map={})
@@ -155,6 +179,15 @@ def run(argv):
             listener.close()
         host.close()
         _refuse(exc.message)
+    if initial_tags is not None:
+        written = engine.host.tags.write(*initial_tags)
+        bad = [r for r in written if not r["good"]]
+        print("exchange.workflows: %d memory tags from %s%s" % (len(written) - len(bad), opts.tags, (
+            "; not written: %s" % ", ".join(["%s (%s)" % (r["path"], r["quality"]) for r in bad]) if bad else "")))
+    if not opts.no_demo:
+        from exchange.workflows.demo import plant
+
+        plant.start(engine)
     print("exchange.workflows gateway %s on %s: %d workers, tick %d ms, workflows: %s" % (
         engine.executor_id, host.db_description, engine.pool_size, config.tick_ms, ", ".join(engine.registry.names())))
     server = None
@@ -203,6 +236,11 @@ def console(argv):
     parsed = dburl.parse(_db_url(opts))
     system.fake.set_scope("designer")
     system.fake.add_connection("Workflows", "sqlite:" + parsed.path if parsed.dialect == "sqlite" else _db_url(opts))
+    from exchange.workflows.host.hosts import memory_tags
+    from exchange.workflows.host.ignition_db import IgnitionDatabase
+
+    # system.tag reads and writes the standalone gateway's memory tags, kept in the same database
+    system.fake.set_tag_provider(memory_tags(IgnitionDatabase(system, "Workflows")))
     import exchange.workflows.api.admin  # noqa: F401 - what the script console has at hand
     import exchange.workflows.api.params  # noqa: F401
     import exchange.workflows.api.service  # noqa: F401

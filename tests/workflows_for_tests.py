@@ -335,3 +335,57 @@ def delayed_parent(delay=0.5):
     wf = getWorkflows()
     child = wf.startChild("t.linear", {"steps": 1}, delaySeconds=delay)
     return {"child": child, "output": wf.awaitResult(child)}
+
+
+# -- plant I/O -----------------------------------------------------------------------------------------------------
+
+@workflow(name="t.tank")
+def tank(path="[default]T/Level", above=None, equals=None, below=None, changes=False, timeout=None, poll=None,
+         requireGood=True):
+    """A step, a durable wait on a tag, then a branch on the value seen, then a step."""
+    count_step(0, 0)
+    try:
+        seen = getWorkflows().waitForTag(path, equals=equals, above=above, below=below, changes=changes,
+                                         timeoutSeconds=timeout, pollSeconds=poll, requireGood=requireGood)
+    except Exception as exc:  # WaitTimeout, TagQualityBad: the branch a replay must take again
+        count_step(2, 0)
+        return {"caught": type(exc).__name__, "path": getattr(exc, "path", None),
+                "lastValue": getattr(exc, "lastValue", None), "quality": getattr(exc, "quality", None)}
+    count_step(1, 0)
+    return {"seen": seen, "branch": "high" if (seen["value"] or 0) > 100 else "low"}
+
+
+@workflow(name="t.charge")
+def charge(reactor="R1", target=50.0, timeout=5.0):
+    """writeConfirm, then a read, then a plain write."""
+    from exchange.workflows.steps import tags
+
+    base = "[default]Plant/%s/" % reactor
+    confirmed = tags.writeConfirm(base + "Setpoint", target, timeoutSeconds=timeout)
+    level = tags.read([base + "Setpoint", base + "Missing"])
+    tags.write(base + "Done", True)
+    return {"confirmed": confirmed["value"], "read": [(r["value"], r["quality"]) for r in level]}
+
+
+@workflow(name="t.confirm_elsewhere")
+def confirm_elsewhere(timeout=0.5):
+    """writeConfirm against a feedback tag nobody writes: ConfirmTimeout with the last value read."""
+    from exchange.workflows.engine.errors import ConfirmTimeout
+    from exchange.workflows.steps import tags
+
+    try:
+        tags.writeConfirm("[default]Plant/Valve/Cmd", True, confirmPath="[default]Plant/Valve/Fb",
+                          timeoutSeconds=timeout, requireGood=False)
+    except ConfirmTimeout as late:
+        return {"caught": "ConfirmTimeout", "path": late.path, "value": late.value, "lastValue": late.lastValue,
+                "lastQuality": late.lastQuality}
+    return {"caught": None}
+
+
+@workflow(name="t.napper")
+def napper(seconds=2.0):
+    """A step, a sleep long enough to park the run, a step."""
+    count_step(0, 0)
+    getWorkflows().sleep(seconds)
+    count_step(1, 0)
+    return "rested"

@@ -5,6 +5,8 @@ demo.quick         three short steps, for quick tries
 demo.procedure     a batch procedure: one demo.unit_procedure per unit (its partition key), side by side, awaited
                    together; HOLD / RESUME / STOP of the procedure go on to its unit procedures
 demo.unit_procedure  about 20 one-second steps on one unit
+demo.reactor_charge  plant I/O: write and confirm a setpoint, open a valve, wait for the level tag (the standalone
+                     gateway simulates the reactor, see demo/plant.py)
 """
 import time
 
@@ -123,3 +125,45 @@ def procedure(batch="BATCH-001", units=None):
     wf.progress("started %d unit procedures" % len(children), {"children": children})
     outputs = wf.awaitAll(children)
     return {"batch": batch, "units": outputs}
+
+
+# -- plant I/O: a reactor charge on the simulated tags of demo/plant.py ------------------------------------------------
+
+@step(name="empty reactor")
+def _empty_reactor(level_path):
+    from exchange.workflows.steps import tags
+
+    tags.write(level_path, 0.0)
+    return 0.0
+
+
+def _valve_closed():
+    from exchange.workflows.steps import tags
+
+    reactor = getWorkflows().inputs.get("resolved", {}).get("reactor", "R1")
+    tags.write("[default]Demo/%s/InletValve" % reactor, False)
+    getWorkflows().progress("stopped: inlet valve closed")
+    return "safe"
+
+
+@workflow(name="demo.reactor_charge",
+          params={"reactor": {"type": "str", "label": "Reactor"},
+                  "targetKg": {"type": "float", "label": "Charge (kg)"}},
+          templates={"default": {"reactor": "R1", "targetKg": 500.0}},
+          on_stop=_valve_closed)
+def reactor_charge(reactor="R1", targetKg=500.0):
+    """Write the setpoint and confirm it, open the inlet valve, wait (holding no worker thread) until the level
+    reaches the setpoint, close the valve. The standalone gateway's simulated plant fills the reactor."""
+    from exchange.workflows.demo.plant import reactor_tags
+    from exchange.workflows.steps import tags
+
+    wf = getWorkflows()
+    named = reactor_tags(reactor)
+    _empty_reactor(named["level"])
+    tags.writeConfirm(named["setpoint"], float(targetKg), timeoutSeconds=10)
+    tags.write(named["valve"], True)
+    wf.progress("charging %s: inlet valve open, waiting for %s kg" % (reactor, targetKg))
+    reached = wf.waitForTag(named["level"], above=float(targetKg) - 0.5, timeoutSeconds=600)
+    tags.write(named["valve"], False)
+    wf.progress("charged %s kg into %s" % (reached["value"], reactor))
+    return {"reactor": reactor, "targetKg": targetKg, "levelKg": reached["value"]}
