@@ -99,12 +99,24 @@ class IgnitionTags(TagProvider):
         items = results.getResults() if hasattr(results, "getResults") else results
         out = []
         for item in items:
-            tag_type = to_text("%s" % (item.get("tagType") if hasattr(item, "get") else item["tagType"],))
+            tag_type = to_text("%s" % (_field(item, "tagType"),))
             out.append({"name": to_text(item["name"]), "fullPath": to_text("%s" % (item["fullPath"],)),
                         "hasChildren": bool(item["hasChildren"]), "tagType": tag_type,
                         "value": native(_field(item, "value")), "quality": _field_quality(item),
                         "timestamp": None})
         return out
+
+    def tags_under(self, folder, limit):
+        """A walk of browse() below the folder (breadth first, at most `limit` tags), read in one batch."""
+        found = []
+        folders = [folder or ""]
+        while folders and len(found) < limit:
+            for item in self.browse(folders.pop(0)):
+                if item["hasChildren"] or item["tagType"] in ("Folder", "Provider"):
+                    folders.append(item["fullPath"])
+                elif len(found) < limit:
+                    found.append(item["fullPath"])
+        return self.read(found) if found else []
 
 
 def _field(item, name):

@@ -144,7 +144,9 @@ class MemoryTags(TagProvider):
                                           "timestamp": at}
         return [children[k] for k in order]
 
-    def all_tags(self, limit=BROWSE_LIMIT):
-        """Every tag (path order), for the console's tags page."""
-        return [{"path": full, "value": loads(value), "quality": quality, "timestamp": at}
-                for full, value, quality, at in self.table.under("", limit)]
+    def tags_under(self, folder, limit):
+        prefix = folder_key(folder)
+        if prefix is None:
+            return []
+        return [reading(full, loads(value), quality, quality == GOOD, at)
+                for full, value, quality, at in self.table.under(prefix, limit)]

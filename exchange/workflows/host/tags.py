@@ -7,6 +7,7 @@ as a step's output and judged the same way on every host:
     read(paths)          -> [{"path", "value", "quality", "good", "timestamp"}]  one batched read, in order
     write(paths, values) -> [{"path", "quality", "good"}]                        one batched write, in order
     browse(path)         -> [{"name", "fullPath", "hasChildren", "tagType", "value", "quality", "timestamp"}]
+    tags_under(folder, limit) -> [{"path", "value", "quality", "good", "timestamp"}]  every tag below, path order
 
 `quality` is the quality code's name as Ignition prints it ("Good", "Bad_NotFound", "Uncertain_LastKnownValue");
 `good` says whether it is a good quality; `timestamp` is epoch milliseconds (None when the provider has none).
@@ -26,6 +27,10 @@ class TagProvider(object):
 
     def browse(self, path):
         """The folders and tags directly under a folder path."""
+        raise NotImplementedError
+
+    def tags_under(self, folder, limit):
+        """Every tag below a folder ('' for the default provider's root), at most `limit`, with its reading."""
         raise NotImplementedError
 
 
