@@ -60,6 +60,9 @@ APPLY = {
     "wait": lambda t, wid, status: t.wait(wid, FENCE, now_ms(), 7, [AWAITED], "any", None, {"operation": "await"},
                                           "waiting", Records(), "RUNNING"),
     "wake": lambda t, wid, status: t.wake(wid, now_ms()),
+    "release_tag_wait": lambda t, wid, status: wid in t.release_tag_waits([{
+        "workflow_uuid": wid, "function_id": 7, "name": "waitForTag:[default]T", "status": "SUCCESS", "output": "1",
+        "error": None, "started_at": 1}], now_ms()),
     "claim_woken": lambda t, wid, status: wid in t.claim_woken(EXECUTOR, 1, 10, now_ms() + 1),
     "release_delayed": lambda t, wid, status: t.release_delayed(wid, now_ms()) is not None,
     "debounce": lambda t, wid, status: t.debounce(_burst_call(t), 1000, None, now_ms())[:2] == ("joined", wid),
@@ -88,6 +91,9 @@ def test_each_transition_changes_a_run_exactly_from_the_statuses_of_its_table_ro
         if name == "release_delayed":
             idle.store.db.execute("UPDATE workflows.workflow_status SET wake_at = ? WHERE workflow_uuid = ?",
                                   (now_ms() - 1, wid))
+        if name == "release_tag_wait":
+            idle.store.db.execute("UPDATE workflows.workflow_status SET wait_mode = 'tag', wait_fid = 7 WHERE "
+                                  "workflow_uuid = ?", (wid,))
         if name == "claim_woken" and status == "WAITING":
             idle.store.db.execute("UPDATE workflows.workflow_status SET wake_at = ? WHERE workflow_uuid = ?",
                                   (now_ms(), wid))
@@ -165,3 +171,25 @@ def test_the_claim_and_the_in_memory_flush_write_the_status_entries_the_records_
     # and a start made through the service writes the same shape from Python
     first = idle.store.read_stream(wid, "log")[0]["value"]
     assert re.match(r'^\{"kind":"status","status":"ENQUEUED","at":\d+,"by":"olga","queue":"default"\}$', first)
+
+
+def test_a_tag_wait_release_records_the_outcome_and_wakes_only_the_run_still_waiting_there(idle):
+    transitions = idle.store.transitions
+    waiting, moved_on = a_run(idle, "WAITING"), a_run(idle, "WAITING")
+    for wid, fid in ((waiting, 7), (moved_on, 9)):
+        idle.store.db.execute("UPDATE workflows.workflow_status SET wait_mode = 'tag', wait_fid = ?, wake_at = NULL "
+                              "WHERE workflow_uuid = ?", (fid, wid))
+    released = [{"workflow_uuid": wid, "function_id": 7, "name": "waitForTag:[default]T", "status": "SUCCESS",
+                 "output": '{"value": 5}', "error": None, "started_at": 100} for wid in (waiting, moved_on)]
+    now = now_ms()
+    assert transitions.release_tag_waits(released, now) == [waiting]
+    assert idle.store.get_run(waiting)["wake_at"] == now and idle.store.get_run(moved_on)["wake_at"] is None
+    recorded = idle.store.get_checkpoint(waiting, 7)
+    assert (recorded["function_name"], recorded["kind"], recorded["status"], recorded["output"]) == (
+        "waitForTag:[default]T", "wait", "SUCCESS", '{"value": 5}')
+    assert idle.store.get_checkpoint(moved_on, 7) is None
+    # released again with another reading before a gateway claimed it (two evaluations racing): the outcome
+    # recorded first stays, so the run continues with one reading whichever release it sees
+    again = dict(released[0], output='{"value": 6}')
+    transitions.release_tag_waits([again], now + 5)
+    assert idle.store.get_checkpoint(waiting, 7)["output"] == '{"value": 5}'

@@ -341,18 +341,23 @@ def delayed_parent(delay=0.5):
 
 @workflow(name="t.tank")
 def tank(path="[default]T/Level", above=None, equals=None, below=None, changes=False, timeout=None, poll=None,
-         requireGood=True):
-    """A step, a durable wait on a tag, then a branch on the value seen, then a step."""
+         requireGood=True, tolerance=None, nap=0.0):
+    """A step, a durable wait on a tag, then a branch on the value seen, then a step. `nap`: after a caught error,
+    sleep long enough to park, so the run replays the wait's recorded error when it wakes."""
     count_step(0, 0)
     try:
         seen = getWorkflows().waitForTag(path, equals=equals, above=above, below=below, changes=changes,
-                                         timeoutSeconds=timeout, pollSeconds=poll, requireGood=requireGood)
+                                         timeoutSeconds=timeout, pollSeconds=poll, requireGood=requireGood,
+                                         tolerance=tolerance)
     except Exception as exc:  # WaitTimeout, TagQualityBad: the branch a replay must take again
+        if nap:
+            getWorkflows().sleep(nap)
         count_step(2, 0)
         return {"caught": type(exc).__name__, "path": getattr(exc, "path", None),
                 "lastValue": getattr(exc, "lastValue", None), "quality": getattr(exc, "quality", None)}
     count_step(1, 0)
-    return {"seen": seen, "branch": "high" if (seen["value"] or 0) > 100 else "low"}
+    number = seen["value"] if isinstance(seen["value"], (int, float)) else 0
+    return {"seen": seen, "branch": "high" if number > 100 else "low"}
 
 
 @workflow(name="t.charge")
@@ -389,3 +394,49 @@ def napper(seconds=2.0):
     getWorkflows().sleep(seconds)
     count_step(1, 0)
     return "rested"
+
+
+@workflow(name="t.tank_then_nap")
+def tank_then_nap(path="[default]T/Level", above=50, nap=1.2):
+    """Waits for a tag, then sleeps long enough to park (so the run replays past the wait when it wakes), then
+    branches on the value the wait returned: a replay must take the branch of the recorded reading."""
+    seen = getWorkflows().waitForTag(path, above=above)
+    count_step(0, 0)
+    getWorkflows().sleep(nap)
+    count_step(1, 0)
+    return {"value": seen["value"], "branch": "high" if seen["value"] > 100 else "low"}
+
+
+@workflow(name="t.poller")
+def poller(path="[default]T/Fast", poll=0.1):
+    return getWorkflows().waitForTag(path, equals=True, pollSeconds=poll)
+
+
+@workflow(name="t.tag_io")
+def tag_io(paths=None, values=None, requireGood=False):
+    """tags.write then tags.read of the same paths (one recorded step each)."""
+    from exchange.workflows.steps import tags
+
+    try:
+        written = tags.write(paths, values)
+    except Exception as exc:
+        return {"caught": type(exc).__name__, "path": getattr(exc, "path", None),
+                "quality": getattr(exc, "quality", None)}
+    try:
+        read = tags.read(paths, requireGood=requireGood)
+    except Exception as exc:
+        return {"written": written, "caught": type(exc).__name__, "path": getattr(exc, "path", None),
+                "quality": getattr(exc, "quality", None)}
+    return {"written": written, "read": read}
+
+
+@workflow(name="t.bad_wait")
+def bad_wait(kind="two"):
+    wf = getWorkflows()
+    if kind == "two":
+        return wf.waitForTag("[default]T/X", equals=1, above=2)
+    if kind == "none":
+        return wf.waitForTag("[default]T/X")
+    if kind == "path":
+        return wf.waitForTag("", equals=1)
+    return wf.waitForTag("[default]T/X", above="hot")

@@ -91,7 +91,8 @@ def _seconds(value):
 # -- the source project's names -------------------------------------------------------------------------------------
 
 def write_confirm(path, value, confirm_path=None, timeout_ms=10000, poll_ms=250):
-    """writeConfirm with the source project's arguments (milliseconds)."""
+    """writeConfirm with the source project's arguments (milliseconds); as in the source project, a confirm tag of
+    bad quality only means "not confirmed yet" (requireGood=False)."""
     return writeConfirm(path, value, confirmPath=confirm_path,
                         timeoutSeconds=None if timeout_ms is None else timeout_ms / 1000.0,
-                        pollSeconds=None if poll_ms is None else poll_ms / 1000.0)
+                        pollSeconds=None if poll_ms is None else poll_ms / 1000.0, requireGood=False)
