@@ -256,6 +256,12 @@ def schema(call):
     return admin.schemaVersion()
 
 
+# -- tags ---------------------------------------------------------------------------------------------------------
+def list_tags(call):
+    """GET /api/tags?folder=&limit=: the tags below a folder with their readings (read-only, every role)."""
+    return service.listTags(folder=call.arg("folder") or "", limit=call.arg("limit") or service.DEFAULT_TAGS)
+
+
 @guarded
 def command_policy(call):
     """The command role table in force and the states each command is allowed in (policy.py)."""
@@ -394,6 +400,7 @@ ROUTES = [
     ("POST", r"/api/admin/retention/apply", apply_retention),
     ("GET", r"/api/admin/schema", schema),
     ("GET", r"/api/admin/policy", command_policy),
+    ("GET", r"/api/tags", list_tags),
     ("GET", r"/api/schedules", list_schedules),
     ("POST", r"/api/schedules", create_schedule),
     ("POST", r"/api/schedules/(.+)/(pause|resume|trigger|delete|backfill)", change_schedule),

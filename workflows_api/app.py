@@ -1,6 +1,6 @@
 """The operator console as one host-independent handler: Console.handle(Request) -> Response.
 
-Routes: the pages (/, /runs, /runs/<uuid>, /runs/<uuid>/steps, /queues, /schedules, /admin), /login,
+Routes: the pages (/, /runs, /runs/<uuid>, /runs/<uuid>/steps, /queues, /schedules, /tags, /admin), /login,
 /static/..., the session calls (/api/login, /api/logout, /api/session) and the JSON API of api.py. Everything except
 /login, /static and /api/login needs a signed-in user; state-changing calls need the CSRF token (auth.py).
 """

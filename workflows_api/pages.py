@@ -34,6 +34,7 @@ PAGES = [
     (r"/runs/%s/steps" % UUID, "steps.html"),
     (r"/queues", "queues.html"),
     (r"/schedules", "schedules.html"),
+    (r"/tags", "tags.html"),
     (r"/admin", "admin.html"),
 ]
 _COMPILED = [(re.compile("^" + p + "$"), f) for p, f in PAGES]

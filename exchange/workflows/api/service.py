@@ -20,6 +20,9 @@ from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 MAX_PAGE = 500
 MAX_CHILDREN = 500  # getWorkflow lists this many children (childrenCount tells them all; listRuns pages them)
 MEMORY_FLUSH_LINGER_MS = 10  # enqueueInMemory: how long a flush waits for more starts to write with it
+DEFAULT_TAGS = 500  # listTags: tags answered when no limit is given
+MAX_TAGS = 5000  # listTags: the largest limit
+MAX_READ_TAGS = 1000  # readTags: paths read in one call
 
 
 def _engine():
@@ -381,6 +384,73 @@ def listQueues():
         entry["finishedLast24h"] = finished.get(name, {})
         out.append(entry)
     return success("OK", "%d queues" % len(out), {"queues": out})
+
+
+@guarded
+def listTags(folder="", limit=DEFAULT_TAGS):
+    """Every tag below a folder ('' is the default provider's root, '[default]Line1' the folder Line1) with its
+    reading, in path order: at most `limit` (1 to 5000); data.truncated says there are more. Reads only."""
+    engine = _engine()
+    folder = _folder(folder)
+    most = _int(limit, "limit", DEFAULT_TAGS)
+    if most < 1 or most > MAX_TAGS:
+        raise InvalidArgument("limit must be between 1 and %d" % MAX_TAGS, field="limit")
+    found = list(engine.host.tags.tags_under(folder, most + 1))  # one more than asked: there are more when it comes
+    tags = [_tag_reading(r) for r in found[:most]]
+    truncated = len(found) > most
+    where = folder or "the root"
+    return success("OK", "%s%d tags under %s" % ("the first " if truncated else "", len(tags), where),
+                   {"tags": tags, "folder": folder, "truncated": truncated})
+
+
+@guarded
+def readTags(paths=None):
+    """The reading of each tag path, in order, in one batched read ({"path", "value", "quality", "good",
+    "timestamp"}; a path that names no tag answers a bad quality such as Bad_NotFound). Reads only."""
+    engine = _engine()
+    items = _tag_paths(paths)
+    readings = engine.host.tags.read(items) if items else []
+    tags = [_tag_reading(r) for r in readings]
+    bad = len([t for t in tags if not t["good"]])
+    return success("OK", "%d tags read%s" % (len(tags), ", %d not good" % bad if bad else ""), {"tags": tags})
+
+
+def _folder(value):
+    if value is None:
+        return ""
+    if not isinstance(value, string_types):
+        raise InvalidArgument("folder must be a folder path such as [default]Line1 ('' for the root), got %r"
+                              % (value,), field="folder")
+    if u"\x00" in value:
+        raise InvalidArgument("folder cannot contain a NUL character", field="folder")
+    return value.strip()
+
+
+def _tag_paths(value):
+    """The paths of readTags as a list of stripped texts: a list (or tuple) of non-empty paths, at most 1000."""
+    if value is None:
+        raise InvalidArgument("paths is required: a list of tag paths", field="paths")
+    if isinstance(value, string_types):
+        raise InvalidArgument("paths must be a list of tag paths (put one path in a list: [%r])" % (value,),
+                              field="paths")
+    if isinstance(value, dict) or not hasattr(value, "__iter__"):
+        raise InvalidArgument("paths must be a list of tag paths, got %r" % (value,), field="paths")
+    items = list(value)
+    if len(items) > MAX_READ_TAGS:
+        raise InvalidArgument("paths holds %d paths; read at most %d at once" % (len(items), MAX_READ_TAGS),
+                              field="paths")
+    out = []
+    for index, path in enumerate(items):
+        if not isinstance(path, string_types) or not path.strip() or u"\x00" in path:
+            raise InvalidArgument("paths[%d] must be a non-empty tag path, got %r" % (index, path), field="paths",
+                                  data={"index": index})
+        out.append(path.strip())
+    return out
+
+
+def _tag_reading(found):
+    return {"path": found.get("path"), "value": found.get("value"), "quality": found.get("quality"),
+            "good": bool(found.get("good")), "timestamp": found.get("timestamp")}
 
 
 @guarded
