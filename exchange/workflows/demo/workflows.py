@@ -163,7 +163,7 @@ def reactor_charge(reactor="R1", targetKg=500.0):
     tags.writeConfirm(named["setpoint"], float(targetKg), timeoutSeconds=10)
     tags.write(named["valve"], True)
     wf.progress("charging %s: inlet valve open, waiting for %s kg" % (reactor, targetKg))
-    reached = wf.waitForTag(named["level"], above=float(targetKg) - 0.5, timeoutSeconds=600)
+    reached = wf.waitForTag(named["level"], equals=float(targetKg), tolerance=0.05, timeoutSeconds=600)
     tags.write(named["valve"], False)
     wf.progress("charged %s kg into %s" % (reached["value"], reactor))
     return {"reactor": reactor, "targetKg": targetKg, "levelKg": reached["value"]}

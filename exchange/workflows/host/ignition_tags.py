@@ -116,6 +116,7 @@ class IgnitionTags(TagProvider):
                     folders.append(item["fullPath"])
                 elif len(found) < limit:
                     found.append(item["fullPath"])
+        found.sort(key=lambda path: path.lower())
         return self.read(found) if found else []
 
 
