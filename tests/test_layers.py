@@ -32,8 +32,8 @@ def _string_constants(source):
             yield node.value
 
 
-@pytest.mark.parametrize("folder", ["engine", "api"])
-def test_the_engine_and_the_facades_contain_no_sql(folder):
+@pytest.mark.parametrize("folder", ["engine", "api", "steps"])
+def test_the_engine_the_facades_and_the_library_steps_contain_no_sql(folder):
     found = []
     for path, source in _sources(folder):
         for text in _string_constants(source):
@@ -43,7 +43,7 @@ def test_the_engine_and_the_facades_contain_no_sql(folder):
 
 
 def test_run_writes_are_private_to_the_store():
-    for folder in ("engine", "api", "host", "util", "demo"):
+    for folder in ("engine", "api", "host", "util", "demo", "steps"):
         for path, source in _sources(folder):
             assert not re.search(r"\brunwrite\b|\bRunWrite\b|\bRaw\(", source), path
     for top in ("workflows_api", "gateway_scripts", "bench"):
