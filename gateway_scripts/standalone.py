@@ -45,6 +45,9 @@ def _options(argv, command):
                             help="users and roles of the console (default var/console-users.json)")
         parser.add_argument("--tags", default=os.environ.get("WORKFLOWS_TAGS"),
                             help="a JSON file of memory tags written at start: {\"[default]Line1/Temp\": 20.5, ...}")
+        parser.add_argument("--connection", action="append", metavar="NAME=URL",
+                            help="a named database for the db steps, postgresql://... or sqlite:PATH (repeatable; "
+                            "default: $WORKFLOWS_CONNECTIONS, NAME=URL,NAME2=URL2)")
     else:
         parser.add_argument("file", help="script to run, or - for stdin")
     return parser.parse_args(argv)
@@ -151,6 +154,18 @@ def _initial_tags(path):
     return [p for p, _ in pairs], [v for _, v in pairs]
 
 
+def _connections(opts):
+    """{name: url} of --connection NAME=URL (or $WORKFLOWS_CONNECTIONS); a bad value exits 2 with one line."""
+    from exchange.workflows.host.site_databases import connection_map
+    from exchange.workflows.util.errors import InvalidArgument
+
+    given = opts.connection or [i for i in os.environ.get("WORKFLOWS_CONNECTIONS", "").split(",") if i.strip()]
+    try:
+        return connection_map(given)
+    except InvalidArgument as exc:
+        _refuse("%s: %s" % ("--connection" if opts.connection else "WORKFLOWS_CONNECTIONS", exc.message))
+
+
 def run(argv):
     opts = _options(argv, "run")
     _configure_logging()
@@ -164,9 +179,10 @@ def run(argv):
     requested = []
     _stop_on_signals(requested)
     initial_tags = _initial_tags(opts.tags) if opts.tags else None
+    connections = _connections(opts)
     listener = _bind_console(opts)
     url = _db_url(opts)
-    host = hosts.standalone_host(url, globals_map={})
+    host = hosts.standalone_host(url, globals_map={}, connections=connections)
     config = EngineConfig(executor_id=opts.executor_id or "gateway-%s" % host.hostname, workers=opts.workers,
                           tick_ms=opts.tick_ms, lease_ms=opts.lease_ms,
                           max_recovery_attempts=opts.max_recovery_attempts,

@@ -596,8 +596,8 @@ def now():
     return Date()
 
 
-def toMillis(value):
-    return Long(value.getTime())
+def toMillis(date):
+    return Long(date.getTime())
 
 
 date.now = now
@@ -728,6 +728,169 @@ def browse(path, filter=None):
 
 for _fn in (readBlocking, writeBlocking, browse):
     setattr(tag, _fn.__name__, _fn)
+
+
+# -- system.net: httpClient --------------------------------------------------------------------------------------------
+#
+# Ignition 8.1's JythonHttpClient over the JDK's java.net.http.HttpClient, for what exchange.workflows uses:
+#
+#     system.net.httpClient(timeout=60000, bypass_cert_validation=True, username=None, password=None, proxy=None,
+#                           cookie_policy="ACCEPT_ORIGINAL_SERVER", redirect_policy="NORMAL", customizer=None)
+#                                                                  -> JythonHttpClient (timeout: the connect timeout)
+#     client.request(url, method, params=None, data=None, headers=None, username=None, password=None, timeout=60000)
+#     client.get(url, ...), post, put, patch, delete, head          -> Response
+#     Response: statusCode, headers (name -> list of values), body (byte[]), text, json, url, good, clientError,
+#               serverError, and their getters (getStatusCode(), getHeaders(), ...)
+#
+# data: a dict is sent as JSON (Content-Type application/json), text as UTF-8, a byte[] as it is; params (a dict) go
+# into the query string; the request's timeout is in milliseconds. A request that gets no response raises the JDK's
+# Java exception (java.net.ConnectException, java.net.http.HttpTimeoutException), as in Ignition. Not imitated:
+# credentials, proxies, cookie policies, skipping certificate checks, customizers, the *Async variants.
+
+net = _module("system.net", "Fake of Ignition's system.net (httpClient).")
+
+
+class Response(object):
+    """What JythonHttpClient's requests return."""
+
+    def __init__(self, java_response):
+        self.statusCode = int(java_response.statusCode())
+        self.url = java_response.uri().toString()
+        self.body = java_response.body()
+        header_map = java_response.headers().map()
+        self.headers = dict([(name, list(header_map.get(name))) for name in header_map.keySet()])
+        self.good = 200 <= self.statusCode < 300
+        self.clientError = 400 <= self.statusCode < 500
+        self.serverError = 500 <= self.statusCode < 600
+
+    @property
+    def text(self):
+        charset = "utf-8"
+        for name, values in self.headers.items():
+            if name.lower() == "content-type" and "charset=" in values[0]:
+                charset = values[0].split("charset=", 1)[1].split(";")[0].strip().strip('"')
+        return (self.body.tostring() if self.body is not None else "").decode(charset, "replace")
+
+    @property
+    def json(self):
+        import json as jsonlib
+
+        return jsonlib.loads(self.text)
+
+    def getStatusCode(self):
+        return self.statusCode
+
+    def getUrl(self):
+        return self.url
+
+    def getBody(self):
+        return self.body
+
+    def getHeaders(self):
+        return self.headers
+
+    def getText(self):
+        return self.text
+
+    def getJson(self):
+        return self.json
+
+    def isGood(self):
+        return self.good
+
+    def isClientError(self):
+        return self.clientError
+
+    def isServerError(self):
+        return self.serverError
+
+    def __repr__(self):
+        return "<Response@%d '%s' [%d]>" % (id(self), self.url, self.statusCode)
+
+
+class JythonHttpClient(object):
+    """system.net.httpClient(): one java.net.http.HttpClient, requests sent synchronously."""
+
+    def __init__(self, timeout, redirect_policy):
+        from java.net.http import HttpClient
+        from java.time import Duration
+
+        self.timeout = int(timeout)
+        self._java = (HttpClient.newBuilder().connectTimeout(Duration.ofMillis(self.timeout))
+                      .followRedirects(HttpClient.Redirect.valueOf(redirect_policy.upper())).build())
+
+    def getJavaClient(self):
+        return self._java
+
+    def request(self, url, method, params=None, data=None, headers=None, username=None, password=None,
+                timeout=60000):
+        from java.net import URI
+        from java.net.http import HttpRequest, HttpResponse
+        from java.time import Duration
+
+        if username is not None or password is not None:
+            raise NotImplementedError("the fake httpClient does not send credentials")
+        target = url
+        if params:
+            import urllib
+
+            query = urllib.urlencode([(k, u"%s" % (v,)) for k, v in sorted(params.items())])
+            target += ("&" if "?" in url else "?") + query
+        builder = HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofMillis(int(timeout)))
+        body, content_type = _http_body(data)
+        names = [name.lower() for name in (headers or {})]
+        for name, value in (headers or {}).items():
+            builder.header(name, u"%s" % (value,))
+        if content_type and "content-type" not in names:
+            builder.header("Content-Type", content_type)
+        publisher = (HttpRequest.BodyPublishers.ofByteArray(body) if body is not None
+                     else HttpRequest.BodyPublishers.noBody())
+        builder.method(method.upper(), publisher)
+        return Response(self._java.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray()))
+
+    def _shortcut(method):
+        def send(self, url, params=None, data=None, headers=None, username=None, password=None, timeout=60000):
+            return self.request(url, method, params=params, data=data, headers=headers, username=username,
+                                password=password, timeout=timeout)
+        send.__name__ = method.lower()
+        return send
+
+    get = _shortcut("GET")
+    post = _shortcut("POST")
+    put = _shortcut("PUT")
+    patch = _shortcut("PATCH")
+    delete = _shortcut("DELETE")
+    head = _shortcut("HEAD")
+    del _shortcut
+
+    def __repr__(self):
+        return "<JythonHttpClient@%d timeout=%d>" % (id(self), self.timeout)
+
+
+def _http_body(data):
+    """(bytes or a byte[], default Content-Type) of a request's data."""
+    import array
+    import json as jsonlib
+
+    if data is None:
+        return None, None
+    if isinstance(data, dict):
+        return jsonlib.dumps(data).encode("utf-8"), "application/json"
+    if isinstance(data, unicode):
+        return data.encode("utf-8"), None
+    if isinstance(data, (str, array.array)):
+        return data, None
+    raise IllegalArgumentException("data must be a dict, a string or a byte[], not %s" % type(data).__name__)
+
+
+def httpClient(timeout=60000, bypass_cert_validation=True, username=None, password=None, proxy=None,
+               cookie_policy="ACCEPT_ORIGINAL_SERVER", redirect_policy="NORMAL", customizer=None):
+    if username is not None or password is not None or proxy is not None or customizer is not None:
+        raise NotImplementedError("the fake httpClient does not imitate credentials, proxies or customizers")
+    return JythonHttpClient(timeout, redirect_policy)
+
+
+net.httpClient = httpClient
 
 
 # -- system.fake: configuration of the fake (not part of Ignition) -----------------------------------------------------

@@ -126,6 +126,21 @@ class HttpError(LibraryError):
     FIELDS = ("status", "url", "method", "body")
 
 
+@restorable
+class HttpNoResponse(LibraryError):
+    """An HTTP request got no response: refused, unknown host, reset, or no answer within its timeout."""
+
+    FIELDS = ("url", "method", "reason")
+
+
+@restorable
+class DbError(LibraryError):
+    """A statement on a named site database failed, or its database could not be reached (`unavailable`). Not the
+    engine's DatabaseError, which means the workflows database itself went away."""
+
+    FIELDS = ("connection", "sqlstate", "unavailable")
+
+
 def restore(error, step_name=None, kind=None):
     """The exception to raise again for a recorded error dict (an await's ChildFailed and WaitTimeout were recorded
     without the marker before it existed)."""

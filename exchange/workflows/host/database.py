@@ -16,6 +16,11 @@ class Database(object):
         """The rows of a statement that returns rows (SELECT, DML ... RETURNING) as a list of tuples."""
         raise NotImplementedError
 
+    def query_columns(self, sql, params=()):
+        """(column names, rows as a list of tuples) of a statement that returns rows; ([], []) for one that
+        returns none. The db steps need the names to answer rows as dicts."""
+        raise NotImplementedError
+
     def execute(self, sql, params=()):
         """Run a statement that returns no rows; the number of rows it changed."""
         raise NotImplementedError

@@ -2,12 +2,17 @@
 
 Each thread gets its own autocommit connection; `transaction()` pins one for a block. SQL arrives with `?`
 placeholders (the store's convention) and driver errors leave as DatabaseError.
+
+With site=True an adapter serves a named connection of the db steps (host/site_databases.py) instead of the
+engine: SQL written in workflows may hold `?` and `%` inside literals (only real placeholders are converted), and a
+SQLite file is opened as `main` (its own tables, not attached as `workflows`; it must exist).
 """
 import contextlib
 import os
 import threading
 
 from exchange.workflows.host.database import Database
+from exchange.workflows.util import sqltext
 from exchange.workflows.util.errors import DatabaseError
 
 
@@ -76,6 +81,16 @@ class _Base(Database):
         except Exception as exc:
             raise self._translate(exc)
 
+    def query_columns(self, sql, params=()):
+        conn = self._conns.get()
+        try:
+            cur = conn.execute(self._sql(sql), tuple(params))
+            if cur.description is None:
+                return [], []
+            return [column[0] for column in cur.description], cur.fetchall()
+        except Exception as exc:
+            raise self._translate(exc)
+
     def execute(self, sql, params=()):
         """Row count of a statement."""
         conn = self._conns.get()
@@ -138,11 +153,12 @@ class _Base(Database):
 class PostgresDatabase(_Base):
     dialect = "postgresql"
 
-    def __init__(self, url):
+    def __init__(self, url, site=False):
         import psycopg  # imported here so SQLite-only and Jython hosts never need it
 
         self._psycopg = psycopg
         self._url = url
+        self._site = site
         self._sql_cache = {}
         _Base.__init__(self)
 
@@ -155,8 +171,12 @@ class PostgresDatabase(_Base):
     def _sql(self, sql):
         converted = self._sql_cache.get(sql)
         if converted is None:
-            converted = sql.replace("%", "%%").replace("?", "%s")
-            self._sql_cache[sql] = converted
+            if self._site:
+                converted = sqltext.with_format_placeholders(sql, sqltext.scan(sql).positions)
+            else:
+                converted = sql.replace("%", "%%").replace("?", "%s")
+            if len(self._sql_cache) < 10000:  # the engine's statements are few; a site's may be built per call
+                self._sql_cache[sql] = converted
         return converted
 
     def _begin(self, conn):
@@ -203,26 +223,40 @@ class PostgresDatabase(_Base):
 
 
 class SqliteDatabase(_Base):
-    """SQLite with the data file attached as schema `workflows`, so table names match PostgreSQL's."""
+    """SQLite with the data file attached as schema `workflows`, so table names match PostgreSQL's (site=True: the
+    file is `main`, as any other program sees it)."""
 
     dialect = "sqlite"
 
-    def __init__(self, url):
+    def __init__(self, url, site=False):
         import sqlite3
 
         self._sqlite3 = sqlite3
         self._path = url.path
+        self._site = site
         directory = os.path.dirname(self._path)
-        if directory and not os.path.isdir(directory):
+        if not site and directory and not os.path.isdir(directory):
             os.makedirs(directory)
         _Base.__init__(self)
 
     def _connect(self):
+        if self._site:
+            return self._connect_site()
         conn = self._sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("ATTACH DATABASE ? AS workflows", (self._path,))
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA workflows.journal_mode = WAL")
         conn.execute("PRAGMA workflows.synchronous = NORMAL")
+        return conn
+
+    def _connect_site(self):
+        if not os.path.isfile(self._path):
+            raise DatabaseError("no SQLite file at %s" % self._path, unavailable=True)
+        try:
+            conn = self._sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA busy_timeout = 30000")
+        except Exception as exc:
+            raise DatabaseError("cannot open %s: %s" % (self._path, exc), unavailable=True)
         return conn
 
     def _sql(self, sql):

@@ -1,7 +1,11 @@
-"""A host bundles what the engine needs from its runtime: database, kernel, logger, tags, and whether it executes.
+"""A host bundles what the engine needs from its runtime: database, kernel, logger, tags, and whether it executes;
+and what the library steps need: an HTTP client (`http`, host/http_client.py) and the named databases of the db
+steps (`databases`, host/site_databases.py), which connect on first use.
 
-    cpython_host(url)      tests and tools: psycopg / sqlite3, threading; memory tags in the database
-    standalone_host(url)   ./gateway run under Jython: JDBC, java.util.concurrent; memory tags in the database
+    cpython_host(url)      tests and tools: psycopg / sqlite3, threading; memory tags in the database; urllib;
+                           named databases from connections={name: url}
+    standalone_host(url)   ./gateway run under Jython: JDBC, java.util.concurrent; memory tags in the database; the
+                           JDK's HttpClient; named databases from connections={name: url} (--connection NAME=URL)
     console_host(url)      ./gateway console: same database access, never executes (like Ignition's script console)
     ignition.ignition_host(...) lives in host/ignition.py (system.db, system.util.getGlobals)
 """
@@ -35,7 +39,7 @@ class PyLogger(object):
 
 class Host(object):
     def __init__(self, kind, db, kernel, executes, logger_factory=PyLogger, hostname=None, db_description=None,
-                 tags=None):
+                 tags=None, http=None, databases=None):
         self.kind = kind
         self.db = db
         self.db_description = db_description or db.dialect
@@ -45,6 +49,8 @@ class Host(object):
         self.hostname = hostname or socket.gethostname()
         self.scope = "gateway" if executes else "client"
         self.tags = tags if tags is not None else memory_tags(db)
+        self.http = http if http is not None else default_http()
+        self.databases = databases if databases is not None else named_databases(None)
 
     def logger(self, area):
         return self._logger_factory(area)
@@ -68,6 +74,8 @@ class Host(object):
         return self.db.can_listen()
 
     def close(self):
+        self.databases.close()
+        self.http.close()
         self.db.close()
 
 
@@ -77,6 +85,20 @@ def memory_tags(db):
     from exchange.workflows.store.memory_tags import MemoryTagTable
 
     return MemoryTags(MemoryTagTable(db))
+
+
+def default_http():
+    from exchange.workflows.host.http_client import default_client
+
+    return default_client()
+
+
+def named_databases(connections, jython=None):
+    """The named databases of the db steps from {name: URL} (postgresql://... or sqlite:PATH), opened on first use;
+    InvalidArgument for a bad name or URL."""
+    from exchange.workflows.host.site_databases import UrlDatabases
+
+    return UrlDatabases(connections, jython=jython)
 
 
 def _database(url, jython):
@@ -97,19 +119,24 @@ def is_jython():
     return sys.platform.startswith("java")
 
 
-def cpython_host(url, executes=True):
+def cpython_host(url, executes=True, connections=None):
+    from exchange.workflows.host.http_client import UrllibClient
     from exchange.workflows.host.kernel_py import PyKernel
 
+    databases = named_databases(connections, jython=False)
     db, description = _database(url, False)
-    return Host("cpython", db, PyKernel(), executes, db_description=description)
+    return Host("cpython", db, PyKernel(), executes, db_description=description, http=UrllibClient(),
+                databases=databases)
 
 
-def standalone_host(url, globals_map=None, executes=True, kind="standalone"):
+def standalone_host(url, globals_map=None, executes=True, kind="standalone", connections=None):
+    from exchange.workflows.host.http_client import JdkClient
     from exchange.workflows.host.kernel_java import JavaKernel
 
+    databases = named_databases(connections, jython=True)
     db, description = _database(url, True)
     return Host(kind, db, JavaKernel(globals_map if globals_map is not None else {}), executes,
-                db_description=description)
+                db_description=description, http=JdkClient(), databases=databases)
 
 
 def console_host(url):

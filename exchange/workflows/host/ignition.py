@@ -1,4 +1,5 @@
-"""The Ignition host: system.db on a named connection, loggers, and a kernel kept in system.util.getGlobals().
+"""The Ignition host: system.db on a named connection, loggers, a kernel kept in system.util.getGlobals(), and for
+the library steps system.tag, system.net.httpClient and the gateway's other database connections.
 
 Only the gateway scope executes workflows. The gateway startup event calls admin.startGateway(...), which
 lands in start_gateway() here: it keeps its settings in the kernel (a Java map inside the globals, so they
@@ -171,14 +172,17 @@ def _checked_config(database, modules, executor_id, workers, lease_seconds, max_
 def ignition_host(system, database=None, executes=False, scope_name=None):
     from exchange.workflows.host.hosts import Host
     from exchange.workflows.host.ignition_db import DEFAULT_CONNECTION, IgnitionDatabase
+    from exchange.workflows.host.ignition_http import IgnitionHttp
     from exchange.workflows.host.ignition_tags import IgnitionTags
     from exchange.workflows.host.kernel_java import JavaKernel
+    from exchange.workflows.host.site_databases import IgnitionDatabases
 
     db = IgnitionDatabase(system, database or DEFAULT_CONNECTION)
     key, _ = _kernel_store(system)
     kernel = JavaKernel(system.util.getGlobals(), key=key)
     host = Host("ignition", db, kernel, executes, logger_factory=lambda area: IgnitionLogger(system, area),
-                db_description=db.describe(), tags=IgnitionTags(system))
+                db_description=db.describe(), tags=IgnitionTags(system), http=IgnitionHttp(system),
+                databases=IgnitionDatabases(system))
     host.scope = scope_name or (SCOPE_GATEWAY if executes else SCOPE_CLIENT)
     return host
 

@@ -4,6 +4,9 @@ The host.database.Database contract (`?` placeholders; no LISTEN: system.db has 
 (system.db.beginTransaction) holds one until it is closed. PyDataSet rows become plain tuples. A failed call
 raises a Java exception in Ignition (java.lang.Exception wrapping the driver's SQLException); it leaves here as
 DatabaseError, `unavailable` when the connection could not be had, so facades answer DB_UNAVAILABLE / DB_ERROR.
+
+With site=True it serves a named connection of the db steps (host/site_databases.py), of any database type the
+gateway knows: give its dialect (none is detected) and Python booleans are bound as booleans, not 0/1.
 """
 import contextlib
 import sys
@@ -41,9 +44,10 @@ class _Local(threading.local):
 
 
 class IgnitionDatabase(Database):
-    def __init__(self, system, connection=DEFAULT_CONNECTION, dialect=None):
+    def __init__(self, system, connection=DEFAULT_CONNECTION, dialect=None, site=False):
         self._db = system.db
         self.connection = connection or DEFAULT_CONNECTION
+        self._booleans = site
         self._local = _Local()
         self.dialect = dialect or self._detect_dialect()
 
@@ -76,7 +80,7 @@ class IgnitionDatabase(Database):
     # -- statements --------------------------------------------------------------------------------------------------
 
     def _call(self, fn, sql, params):
-        args = [_java_value(v) for v in params]
+        args = [_java_value(v, self._booleans) for v in params]
         tx = self._local.tx
         try:
             if tx is not None:
@@ -93,6 +97,12 @@ class IgnitionDatabase(Database):
     def query(self, sql, params=()):
         """Rows (tuples) of a statement that returns rows, including DML ... RETURNING."""
         return rows_of(self._call(self._db.runPrepQuery, sql, params))
+
+    def query_columns(self, sql, params=()):
+        dataset = self._call(self._db.runPrepQuery, sql, params)
+        if dataset is None:
+            return [], []
+        return [column for column in dataset.getColumnNames()], rows_of(dataset)
 
     def execute(self, sql, params=()):
         """Row count of a statement."""
@@ -165,10 +175,11 @@ def rows_of(dataset):
     return out
 
 
-def _java_value(value):
-    """Bind integers as java.lang.Long (a Jython long would travel as BigInteger, i.e. NUMERIC), bools as 0/1."""
+def _java_value(value, booleans=False):
+    """Bind integers as java.lang.Long (a Jython long would travel as BigInteger, i.e. NUMERIC), bools as 0/1
+    (as booleans with `booleans`)."""
     if isinstance(value, bool):
-        return Long(1 if value else 0)
+        return value if booleans else Long(1 if value else 0)
     if isinstance(value, integer_types) and -(2 ** 63) <= value < 2 ** 63:
         return Long(value)
     return value

@@ -2,6 +2,9 @@
 
 The host.database.Database contract over JDBC: one autocommit java.sql.Connection per thread, prepared statements cached per connection,
 `transaction()` for a block, Java exceptions (java.sql.SQLException and any Throwable) turned into DatabaseError.
+
+With site=True it serves a named connection of the db steps (host/site_databases.py): a SQLite file is opened as
+`main` (it must exist) and Python booleans are bound as booleans (the engine's own tables keep them as 0/1).
 """
 import contextlib
 import os
@@ -20,6 +23,7 @@ _LONG_MAX = 2 ** 63 - 1
 _TEXT = frozenset(string_types)
 _INTEGER = frozenset(integer_types)
 _NULL = Types.NULL
+SITE_STATEMENTS = 200  # prepared statements kept per connection of a site database
 
 
 class _Conn(object):
@@ -33,10 +37,12 @@ class _Conn(object):
 
 class _Statement(object):
     """A prepared statement, its bound setters, and the column numbers of its results."""
-    __slots__ = ("ps", "set_string", "set_long", "set_null", "set_int", "set_double", "set_object", "_columns")
+    __slots__ = ("ps", "set_string", "set_long", "set_null", "set_int", "set_double", "set_object", "booleans",
+                 "_columns")
 
-    def __init__(self, ps):
+    def __init__(self, ps, booleans=False):
         self.ps = ps
+        self.booleans = booleans
         self.set_string = ps.setString
         self.set_long = ps.setLong
         self.set_null = ps.setNull
@@ -60,7 +66,10 @@ class _Statement(object):
             elif value is None:
                 self.set_null(index, _null)
             elif kind is bool:
-                self.set_int(index, 1 if value else 0)
+                if self.booleans:
+                    self.ps.setBoolean(index, value)
+                else:
+                    self.set_int(index, 1 if value else 0)
             elif kind in _integer:
                 if value < _long_min or value > _long_max:
                     raise DatabaseError("integer parameter %d out of range" % value)
@@ -77,9 +86,10 @@ class _Statement(object):
 
 
 class JdbcDatabase(Database):
-    def __init__(self, url):
+    def __init__(self, url, site=False):
         self.dialect = url.dialect
         self._url = url
+        self._site = site
         self._local = threading.local()
         self._all = []
         self._lock = threading.Lock()
@@ -88,7 +98,7 @@ class JdbcDatabase(Database):
         else:
             Class.forName("org.sqlite.JDBC")
             directory = os.path.dirname(url.path)
-            if directory and not os.path.isdir(directory):
+            if not site and directory and not os.path.isdir(directory):
                 os.makedirs(directory)
 
     # -- connections -------------------------------------------------------------------------------------------
@@ -102,6 +112,8 @@ class JdbcDatabase(Database):
                 props.setProperty("password", self._url.password)
             props.setProperty("connectTimeout", "5")
             props.setProperty("ApplicationName", "exchange.workflows")
+        if self._site and self.dialect == "sqlite":
+            return self._open_site_file(props)
         try:
             jdbc = DriverManager.getConnection(self._url.jdbc_url(), props)
             jdbc.setAutoCommit(True)
@@ -116,6 +128,19 @@ class JdbcDatabase(Database):
                     stmt.close()
         except Throwable as exc:
             raise DatabaseError("cannot connect to %s: %s" % (self._url.describe(), exc.getMessage()), unavailable=True)
+        return _Conn(jdbc)
+
+    def _open_site_file(self, props):
+        """A site's SQLite file as `main`: its tables are where any other program puts them."""
+        path = self._url.path
+        if not os.path.isfile(path):
+            raise DatabaseError("no SQLite file at %s" % path, unavailable=True)
+        props.setProperty("busy_timeout", "30000")
+        try:
+            jdbc = DriverManager.getConnection("jdbc:sqlite:" + path, props)
+            jdbc.setAutoCommit(True)
+        except Throwable as exc:
+            raise DatabaseError("cannot open %s: %s" % (path, exc.getMessage()), unavailable=True)
         return _Conn(jdbc)
 
     def _conn(self):
@@ -153,11 +178,21 @@ class JdbcDatabase(Database):
         Jython walks the class hierarchy; a bound setter is called directly)."""
         found = conn.statements.get(sql)
         if found is None:
+            if self._site and len(conn.statements) >= SITE_STATEMENTS:
+                self._forget_statements(conn)  # SQL built per call in a workflow must not pile up
             ps = conn.jdbc.prepareStatement(sql)
-            found = conn.statements[sql] = _Statement(ps)
+            found = conn.statements[sql] = _Statement(ps, booleans=self._site)
         return found
 
-    def _run(self, sql, params, want_rows):
+    def _forget_statements(self, conn):
+        statements, conn.statements = conn.statements, {}
+        for st in statements.values():
+            try:
+                st.ps.close()
+            except Throwable:
+                pass
+
+    def _run(self, sql, params, want_rows, want_columns=False):
         conn = self._conn()
         try:
             st = self._prepared(conn, sql)
@@ -174,15 +209,21 @@ class JdbcDatabase(Database):
                     return count
                 return ps.getUpdateCount()
             rows = []
+            names = []
             if has_rows:
                 rs = ps.getResultSet()
-                columns = st.columns(rs)
+                if want_columns:  # read afresh: a site's table may have changed since the statement was prepared
+                    meta = rs.getMetaData()
+                    columns = range(1, meta.getColumnCount() + 1)
+                    names = [meta.getColumnLabel(i) for i in columns]
+                else:
+                    columns = st.columns(rs)
                 get = rs.getObject
                 more = rs.next
                 while more():
                     rows.append(tuple([get(i) for i in columns]))
                 rs.close()
-            return rows
+            return (names, rows) if want_columns else rows
         except DatabaseError:
             raise
         except Throwable as exc:
@@ -190,6 +231,9 @@ class JdbcDatabase(Database):
 
     def query(self, sql, params=()):
         return self._run(sql, params, True)
+
+    def query_columns(self, sql, params=()):
+        return self._run(sql, params, True, want_columns=True)
 
     def execute(self, sql, params=()):
         return self._run(sql, params, False)
