@@ -296,3 +296,37 @@ def test_the_tags_page(site, browser):
         expect(page.locator("#tags-truncated")).to_be_visible()
         expect(page.locator("#tags-truncated")).to_contain_text("first 500 tags under Bulk")
         expect(page.locator("#tags-table tbody tr")).to_have_count(500)
+
+
+def test_the_run_page_says_which_tag_a_waiting_run_waits_for(site, browser):
+    import workflows_for_tests  # noqa: F401 - t.tank
+
+    from conftest import wait_status
+
+    engine, url = site
+    path = "[default]Line1/<b>Tank</b>/Level"
+    write(engine, {path: MARKUP})
+    wid = service.start(workflowName="t.tank", inputs={"resolved": {"path": path, "equals": 5}})["data"]["workflowId"]
+    wait_status(wid, "WAITING")
+    for page in open_page(browser, WAIT_MS):
+        sign_in(page, url, "vera", "/runs/%s" % wid)
+        waiting = page.locator("#run-waiting")
+        expect(waiting).to_be_visible()
+        expect(waiting).to_have_attribute("data-operation", "waitForTag")
+        expect(waiting.locator("code.tag-path")).to_have_text(path)
+        expect(waiting).to_contain_text("equals 5")
+        expect(waiting.locator(".last-value")).to_have_text(MARKUP)
+        assert page.locator("#run-waiting b, #run-waiting img").count() == 0
+        assert page.evaluate("window.__xss") is None
+        # the steps page: the wait it is parked in, from waitingFor, in the table and on the timeline
+        page.goto(url + "/runs/%s/steps" % wid)
+        pending = page.locator("#steps-table tr.pending[data-kind='wait']")
+        expect(pending).to_contain_text("waitForTag:" + path)
+        expect(pending).to_contain_text("until equals 5 (last read " + MARKUP + ")")
+        expect(page.locator("#timeline-svg rect[data-kind='wait']")).to_have_count(1)
+        assert page.locator("#steps-table b, #steps-table img").count() == 0
+        write(engine, {path: 5})
+        expect(page.locator("#steps-table tr[data-kind='wait']:not(.pending)")).to_contain_text("SUCCESS")
+        page.goto(url + "/runs/%s" % wid)
+        expect(page.locator("#run-status .pill")).to_have_text("SUCCESS")
+        expect(waiting).to_be_hidden()

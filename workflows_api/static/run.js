@@ -30,7 +30,14 @@ log).
     return out;
   }
 
-  /* "Waiting for all of 3 runs (awaitAll): 2 still pending: <links> · deadline 12:00:05 (in 4.0 s)" */
+  /* A tag's value as text: strings as they are, anything else as JSON (never as markup) */
+  function shownValue(value) {
+    return typeof value === "string" ? value : JSON.stringify(value === undefined ? null : value);
+  }
+
+  /* "Waiting for all of 3 runs (awaitAll): 2 still pending: <links> · deadline 12:00:05 (in 4.0 s)";
+     "Waiting for tag [default]Line1/Level: above 500 (last read 212.5, Good) · deadline ...";
+     "Sleeping until 12:00:05 (in 4.0 s)" */
   function renderWaiting(run, now) {
     var box = $("run-waiting");
     var w = run.status === "WAITING" ? run.waitingFor : null;
@@ -40,10 +47,19 @@ log).
     box.hidden = false;
     box.dataset.operation = w.operation || "";
     box.dataset.pending = String(pending.length);
-    var what = [OPERATIONS[w.operation], String(all.length), all.length === 1 ? "run" : "runs"].filter(Boolean).join(" ");
-    WF.append(box, [h("strong", { text: "Waiting" }), " for " + what + " (" + (w.operation || "await") + "): " +
-                    pending.length + " still pending"]);
-    if (pending.length) { WF.append(box, [": ", h("span", { class: "ids" }, idLinks(pending, 12))]); }
+    if (w.operation === "waitForTag") {
+      WF.append(box, [h("strong", { text: "Waiting" }), " for tag ", h("code", { class: "tag-path", text: w.path }),
+                      ": " + w.condition + " (last read ", h("span", { class: "last-value", text: shownValue(w.lastValue) }),
+                      ", " + (w.lastQuality || "-") + ")" + (w.pollSeconds ? "; read every " + w.pollSeconds + " s" : "")]);
+    } else if (w.operation === "sleep") {
+      WF.append(box, [h("strong", { text: "Sleeping" }), " until " + WF.fmtTime(w.until) + " (" + WF.fmtRelative(w.until, now) + ")"]);
+      return;
+    } else {
+      var what = [OPERATIONS[w.operation], String(all.length), all.length === 1 ? "run" : "runs"].filter(Boolean).join(" ");
+      WF.append(box, [h("strong", { text: "Waiting" }), " for " + what + " (" + (w.operation || "await") + "): " +
+                      pending.length + " still pending"]);
+      if (pending.length) { WF.append(box, [": ", h("span", { class: "ids" }, idLinks(pending, 12))]); }
+    }
     if (w.deadline) {
       var left = w.deadline - now;
       WF.append(box, h("span", { class: "deadline" }, " · deadline " + WF.fmtTime(w.deadline) +

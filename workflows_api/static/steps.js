@@ -1,14 +1,17 @@
 /* Steps page: step table and timeline, refreshed every second while the run is active.
 
-Child starts (kind "child") and awaits (kind "await") are entries of their own in both. While the run is WAITING,
-the await it is parked in has no record yet: it is shown from the run's waitingFor as a pending entry.
+Child starts (kind "child"), awaits (kind "await") and tag waits (kind "wait") are entries of their own in both.
+While the run is WAITING, the await or tag wait it is parked in has no record yet: it is shown from the run's
+waitingFor as a pending entry.
 */
 (function () {
   "use strict";
   var h = WF.h, $ = WF.$;
   var match = /\/runs\/([0-9a-fA-F-]{36})\/steps\/?$/.exec(window.location.pathname);
   var runId = match ? match[1].toLowerCase() : null;
-  var FLOW = ["step", "child", "await"];  // what the workflow did; the rest (events, messages, ...) on request
+  var FLOW = ["step", "child", "await", "wait"];  // what the workflow did; the rest (events, messages, ...) on request
+
+  function waits(s) { return s.kind === "await" || s.kind === "wait"; }
   var phases = [], seen = {}, afterHistoryId = 0, finalPolls = 0, poll = null;
 
   function renderHead(run) {
@@ -36,15 +39,16 @@ the await it is parked in has no record yet: it is shown from the run's waitingF
   function operations(run, steps) {
     var all = steps.slice(), before = run.startedAt || 0;
     all.forEach(function (s) {
-      if (s.kind === "await") { s.waitFrom = waitFrom(s, before); }
+      if (waits(s)) { s.waitFrom = waitFrom(s, before); }
       before = s.completedAt || s.startedAt || before;
     });
     var w = run.status === "WAITING" ? run.waitingFor : null;
     var recorded = w && all.some(function (s) { return s.functionId === w.functionId; });
-    if (w && !recorded) {
-      var pending = { functionId: w.functionId, name: w.operation + ":" + (w.workflowIds || []).length, kind: "await",
-                      status: "WAITING", attempts: 1, startedAt: null, completedAt: null, durationMs: null,
-                      output: null, error: null, pending: true, waitingFor: w };
+    if (w && !recorded && w.operation !== "sleep") {
+      var tag = w.operation === "waitForTag";
+      var pending = { functionId: w.functionId, name: tag ? "waitForTag:" + w.path : w.operation + ":" + (w.workflowIds || []).length,
+                      kind: tag ? "wait" : "await", status: "WAITING", attempts: 1, startedAt: tag ? w.since : null,
+                      completedAt: null, durationMs: null, output: null, error: null, pending: true, waitingFor: w };
       pending.waitFrom = waitFrom(pending, before);
       if (!pending.waitFrom) { pending.waitFrom = run.updatedAt || before; }
       all.push(pending);
@@ -53,8 +57,9 @@ the await it is parked in has no record yet: it is shown from the run's waitingF
   }
 
   function kindCell(s) {
-    if (s.kind === "child" || s.kind === "await") {
-      return h("td", {}, h("span", { class: "op-kind kind-" + s.kind, text: s.kind === "child" ? "child start" : "await" }));
+    if (s.kind === "child" || waits(s)) {
+      var text = s.kind === "child" ? "child start" : (s.kind === "wait" ? "tag wait" : "await");
+      return h("td", {}, h("span", { class: "op-kind kind-" + s.kind, text: text }));
     }
     return h("td", { text: s.kind });
   }
@@ -62,6 +67,11 @@ the await it is parked in has no record yet: it is shown from the run's waitingF
   function resultCell(s, now) {
     if (s.kind === "child" && typeof s.output === "string" && !s.error) {
       return h("td", {}, "started ", WF.runLink(s.output));
+    }
+    if (s.pending && s.kind === "wait") {
+      var v = s.waitingFor.lastValue;
+      return h("td", { class: "wrap", text: "until " + s.waitingFor.condition + " (last read " +
+                       (typeof v === "string" ? v : JSON.stringify(v === undefined ? null : v)) + ")" });
     }
     if (s.pending) {
       var w = s.waitingFor;
@@ -79,8 +89,8 @@ the await it is parked in has no record yet: it is shown from the run's waitingF
   function renderTable(steps, now) {
     var body = WF.clear($("steps-table").tBodies[0]);
     steps.forEach(function (s) {
-      var started = s.kind === "await" ? s.waitFrom : s.startedAt;
-      var duration = s.kind === "await" ? WF.spanMs(s.waitFrom, s.completedAt, s.pending ? now : null) : s.durationMs;
+      var started = waits(s) ? s.waitFrom : s.startedAt;
+      var duration = waits(s) ? WF.spanMs(s.waitFrom, s.completedAt, s.pending ? now : null) : s.durationMs;
       body.appendChild(h("tr", { dataset: { functionId: s.functionId, kind: s.kind }, class: s.pending ? "pending" : null },
         h("td", { class: "num", text: s.functionId }),
         h("td", { class: "mono", text: s.name }),

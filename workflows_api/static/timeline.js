@@ -48,7 +48,8 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
 
   function short(text, n) { return text.length > n ? text.substring(0, n - 1) + "…" : text; }
 
-  /* opts: {run, steps (kinds "step", "child", "await"; a pending await has pending: true), phases [{phase, at}], now}
+  /* opts: {run, steps (kinds "step", "child", "await", "wait"; a pending await or tag wait has pending: true),
+     phases [{phase, at}], now}
      a step of kind "await" may carry waitFrom (when the run first had to wait, see steps.js) */
   WF.drawTimeline = function (container, opts) {
     var run = opts.run, steps = opts.steps, now = opts.now;
@@ -111,7 +112,7 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
     var y = TOP + LANE + 8;
     steps.forEach(function (s) {
       if (s.kind === "child") { childRow(s, y); }
-      else if (s.kind === "await") { awaitRow(s, y); }
+      else if (s.kind === "await" || s.kind === "wait") { awaitRow(s, y); }
       else { stepRow(s, y); }
       y += ROW;
     });
@@ -172,7 +173,7 @@ Drawn as SVG with DOM calls (no library): names and values go in as text nodes, 
           " from " + WF.fmtClock(from);
       svg.appendChild(titled(el("rect", { x: x(from), y: y + 1, width: Math.max(2, x(to) - x(from)), height: BAR - 2,
                                           rx: 2, class: "await-bar await-" + state, "data-function-id": s.functionId,
-                                          "data-kind": "await" }),
+                                          "data-kind": s.kind }),
                              name + ": " + what));
     }
 
