@@ -173,7 +173,7 @@ class Runner(object):
                                     previous, first_start, tag_wait=signal.tag_wait)
         if self._commit(ctx, change, WAITING):
             if signal.tag_wait is not None:
-                self.engine.dispatcher.tag_waits.added()
+                self.engine.dispatcher.tag_waits.added(signal.tag_wait[2])  # its poll_ms
             if signal.deadline is not None:
                 self.engine.timed_work_added(signal.deadline)  # a timer wakes it at its deadline, not the next tick
 

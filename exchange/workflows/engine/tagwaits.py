@@ -126,30 +126,45 @@ def poll_until(tags, path, condition, timeout_s, poll_s, pause):
 
 
 class TagWaitWatcher(object):
-    """The dispatcher's part: evaluate the parked tag waits of this gateway with one batched read."""
+    """The dispatcher's part: evaluate the parked tag waits of this gateway with one batched read per period.
+
+    The period is the tick, or the shortest pollSeconds of the waits, counted from the start of one evaluation to the
+    start of the next: a timer (kernel.run_later) starts each one, so neither the length of a tick nor a gateway
+    timer of fixed delay stretches it, and a full tick that comes in between reads nothing more. A run that parks
+    here has just read its tag: it is evaluated with the others at the next period, which only moves earlier when
+    it asks for a shorter pollSeconds."""
+
+    EARLY_MS = 20  # a tick this close before the next evaluation's time makes it (rather than a read just after)
 
     def __init__(self, engine, dispatcher):
         self.engine = engine
         self.dispatcher = dispatcher
         self.log = engine.logger("tagwaits")
-        self.next_poll_at = None
+        self.next_at = None  # when the next evaluation is due; None: at the next full tick
         self.batched_reads = 0  # how many batched reads this gateway made (the bench reads it)
         self._conditions = {}
 
+    def due(self, now, full):
+        if self.next_at is None:
+            return full
+        return now >= self.next_at - self.EARLY_MS
+
     def run(self, now, full):
-        engine = self.engine
-        due = self.next_poll_at is not None and now >= self.next_poll_at
-        if not (full or due or engine.kernel.take_flag("tagWaits")):
+        if not self.due(now, full):
             return
-        self.next_poll_at = None
+        engine = self.engine
+        self.next_at = None
         store = engine.store
         waits = store.tag_waits.to_evaluate(engine.executor_id, now - engine.config.lease_ms, EVALUATE_AT_MOST)
         waits = self._ours(waits, now)
         if not waits:
             return
+        self._plan(waits, now)
         paths = []
+        seen = set()
         for wait in waits:
-            if wait.path not in paths:
+            if wait.path not in seen:
+                seen.add(wait.path)
                 paths.append(wait.path)
         try:
             readings = engine.host.tags.read(paths)
@@ -158,7 +173,6 @@ class TagWaitWatcher(object):
 
             self.log.error("reading %d tags for waiting runs failed: %s" % (len(paths),
                                                                             describe_error(sys.exc_info())["message"]))
-            self._plan(waits, now)
             return
         self.batched_reads += 1
         by_path = dict(zip(paths, readings))
@@ -176,7 +190,6 @@ class TagWaitWatcher(object):
                                               dumps(quality_error(wait.path, current).as_error())))
         if released:
             store.transitions.release_tag_waits(released, at)
-        self._plan(waits, now)
 
     def _ours(self, waits, now):
         """The waits this gateway evaluates: its own, and those of gateways gone silent, which it takes over (not
@@ -212,24 +225,32 @@ class TagWaitWatcher(object):
                 "started_at": wait.since}
 
     def _plan(self, waits, now):
-        """Waits that poll faster than the tick get a timer for the next evaluation."""
+        """The next evaluation one period after this one began."""
         polls = [w.poll_ms for w in waits if w.poll_ms is not None]
-        if not polls:
-            return
-        every = max(int(tagconditions.SHORTEST_POLL_S * 1000), min(polls))
-        if every >= self.engine.config.tick_ms:
-            return
-        self.next_poll_at = now + every
+        self._arm(now + self._period(min(polls) if polls else None), now)
+
+    def _period(self, poll_ms):
+        tick = self.engine.config.tick_ms
+        if poll_ms is None:
+            return tick
+        return min(tick, max(int(tagconditions.SHORTEST_POLL_S * 1000), poll_ms))
+
+    def _arm(self, at, now):
+        self.next_at = at
         engine = self.engine
         if engine.host.executes and not engine.stopping():
-            engine.kernel.run_later(POLL_TIMER, self._fired, every)
+            engine.kernel.run_later(POLL_TIMER, self._fired, max(0, at - now))
 
     def _fired(self):
         self.engine.wake(new_work=False)
 
-    def added(self):
-        """A run of this gateway parked on a tag: evaluate at the next tick (light or full)."""
-        self.engine.kernel.set_flag("tagWaits", True)
+    def added(self, poll_ms):
+        """A run of this gateway parked on a tag (it read the tag just before): evaluated at the next period, which
+        comes sooner only when it asks for a shorter pollSeconds."""
+        now = now_ms()
+        at = now + self._period(poll_ms)
+        if self.next_at is None or at < self.next_at:
+            self._arm(at, now)
 
 
 def _seconds(value):

@@ -81,12 +81,26 @@ class ProcessTagTable(object):
 
 
 class MemoryTags(TagProvider):
+    NAMES_KEPT = 20000  # normalised paths remembered: the dispatcher reads the same paths every tick
+
     def __init__(self, table):
         self.table = table
+        self._names = {}
+
+    def _name(self, path):
+        if not isinstance(path, string_types):
+            return normalize(path)
+        found = self._names.get(path)
+        if found is None:
+            found = normalize(path) or False
+            if len(self._names) >= self.NAMES_KEPT:
+                self._names = {}
+            self._names[path] = found
+        return found or None
 
     def read(self, paths):
         paths = list(paths)
-        names = [normalize(p) for p in paths]
+        names = [self._name(p) for p in paths]
         found = self.table.get(set([n[1] for n in names if n is not None]))
         now = now_ms()
         out = []
