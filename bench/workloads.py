@@ -228,6 +228,10 @@ class CountingDatabase(Database):
         self._count()
         return self._inner.query(sql, params)
 
+    def query_columns(self, sql, params=()):
+        self._count()
+        return self._inner.query_columns(sql, params)
+
     def execute(self, sql, params=()):
         self._count()
         return self._inner.execute(sql, params)
@@ -1113,7 +1117,7 @@ def debounce(engine, quick=False, keys=100, rounds=100):
 
 
 GROUPS = ("throughput", "step", "enqueue", "start", "remote", "hold", "fanout", "wake", "xwake", "parked",
-          "schedules", "debounce", "list", "schedule_accuracy")
+          "schedules", "debounce", "tagwaits", "list", "schedule_accuracy")
 # measured by bench/run.py once per bench run (three gateways of their own), not by each host
 RUN_GROUPS = ("schedule_accuracy",)
 
@@ -1156,6 +1160,10 @@ def measure(url, rows=1000000, quick=False, remote=None, remote_gateway=None, on
             out.update(schedules_tick(engine, 1000, ticks=10 if quick else 30))
         if wanted("debounce"):
             out.update(debounce(engine, quick))
+        if wanted("tagwaits"):
+            import tag_waits  # bench/tag_waits.py: its workflows, registered when the group is measured
+
+            out.update(tag_waits.measure(engine, quick))
         if rows and wanted("list"):
             out["list_runs_ms"] = list_runs(engine, rows)
         out["max_memory_mb"] = _max_memory_mb()
