@@ -28,6 +28,10 @@ class PostgresDialect(object):
     def notify_sql(self):
         return "SELECT pg_notify(?, ?)"
 
+    def in_json_list(self, column):
+        """`column` is one of the texts of a JSON array given as one parameter."""
+        return "%s IN (SELECT json_array_elements_text(CAST(? AS json)))" % column
+
 
 class SqliteDialect(object):
     name = "sqlite"
@@ -53,6 +57,9 @@ class SqliteDialect(object):
 
     def notify_sql(self):
         return None
+
+    def in_json_list(self, column):
+        return "%s IN (SELECT value FROM json_each(?))" % column
 
 
 def for_name(name):

@@ -439,6 +439,40 @@ def _v9_plant_io(d):
     ]
 
 
+_NAMES_DECLARED = ("DECLARE\n    names TEXT[] := CASE WHEN p_names IS NULL THEN NULL ELSE ARRAY(SELECT "
+                   "json_array_elements_text(CAST(p_names AS json))) END;\n")
+_CLAIM_ARGS_NAMED = _CLAIM_ARGS + ", TEXT"
+
+
+def _claim_and_begin_named_sql(executing, holding):
+    """claim_and_begin with one more parameter, p_names: a JSON array of the workflows the claiming gateway has
+    registered (NULL: any), so that a run is only begun by a gateway that can execute it."""
+    sql = _claim_and_begin_sql(executing, holding)
+    sql = sql.replace("p_rate_period_ms BIGINT, p_window INTEGER)", "p_rate_period_ms BIGINT, p_window INTEGER, "
+                      "p_names TEXT)", 1)
+    sql = sql.replace("DECLARE\n", _NAMES_DECLARED, 1)
+    sql = sql.replace("WHERE c.queue_name = p_queue AND c.status = 'ENQUEUED'",
+                      "WHERE c.queue_name = p_queue AND c.status = 'ENQUEUED' AND (names IS NULL OR c.name = ANY "
+                      "(names))", 1)
+    return sql
+
+
+def _v10_code_versions(d):
+    """Code versions: the version of the workflow's code each run started under (searchable), the workflows and
+    versions each executor has registered, and on PostgreSQL a claim that begins only runs of workflows the
+    claiming gateway has (gateways of different versions share one database during a rolling update). The claim
+    of the earlier signature stays for gateways that have not been updated yet."""
+    stmts = ["ALTER TABLE workflows.workflow_status ADD COLUMN workflow_version TEXT",
+             "ALTER TABLE workflows.executors ADD COLUMN workflows TEXT",
+             d.create_index("ws_version", "workflow_status", "workflow_version, created_at, workflow_uuid",
+                            "workflow_version IS NOT NULL")]
+    if d.name == "postgresql":
+        stmts += [_claim_and_begin_named_sql(_V1_EXECUTING, _V7_PARTITION_HOLDING),
+                  "ALTER FUNCTION workflows.claim_and_begin(%s) SET plan_cache_mode = force_generic_plan"
+                  % _CLAIM_ARGS_NAMED]
+    return stmts
+
+
 MIGRATIONS = [
     (1, "core tables: runs, checkpoints, events, streams, commands, executors, definitions", _v1_core),
     (2, "claim_queue(): a queue claim in one round trip on PostgreSQL", _v2_claim_function),
@@ -449,6 +483,8 @@ MIGRATIONS = [
     (7, "runs that wait for runs: parent and root, WAITING, run_waits, commands' causes", _v7_runs_that_wait),
     (8, "runs that start themselves: DELAYED, debounce keys, schedules and their changes", _v8_timed_starts),
     (9, "plant I/O: tag waits and the standalone gateway's memory tags", _v9_plant_io),
+    (10, "code versions: each run's workflow version, each executor's workflows, claims of registered workflows",
+     _v10_code_versions),
 ]
 
 LATEST = MIGRATIONS[-1][0]

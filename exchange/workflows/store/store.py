@@ -18,7 +18,7 @@ RUN_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partit
                "created_by", "created_at", "updated_at", "claimed_at", "started_at", "completed_at", "timeout_ms",
                "deadline_at", "run_count", "recovery_attempts", "retry_of", "retry_from", "parent_uuid", "root_uuid",
                "wake_at", "wait_fid", "wait_mode", "waiting_for", "debounce_key", "debounce_until", "schedule_name",
-               "scheduled_at")
+               "scheduled_at", "workflow_version")
 
 CHECKPOINT_COLUMNS = ("function_id", "function_name", "kind", "status", "output", "error", "attempts",
                       "started_at", "completed_at")
@@ -236,9 +236,9 @@ class Store(object):
         return dict([(r[0], int(r[1])) for r in rows])
 
     def executing_on(self, executor_id):
-        """(workflow_uuid, status) of every PENDING or RUNNING run assigned to this executor."""
-        return self.db.query("SELECT workflow_uuid, status FROM workflows.workflow_status WHERE executor_id = ? AND "
-                             "status IN %s" % _EXECUTING, (executor_id,))
+        """(workflow_uuid, status, name) of every PENDING or RUNNING run assigned to this executor."""
+        return self.db.query("SELECT workflow_uuid, status, name FROM workflows.workflow_status WHERE executor_id = ? "
+                             "AND status IN %s" % _EXECUTING, (executor_id,))
 
     def executing_per_queue(self, executor_id):
         """{queue: number of PENDING/RUNNING runs on this executor} (for per-gateway limits)."""
@@ -246,15 +246,21 @@ class Store(object):
             "SELECT queue_name, count(*) FROM workflows.workflow_status WHERE executor_id = ? AND status IN %s "
             "GROUP BY queue_name" % _EXECUTING, (executor_id,))])
 
-    def orphans_of_dead_executors(self, executor_id, stale_before, limit):
+    def orphans_of_dead_executors(self, executor_id, stale_before, limit, names=None):
         """(workflow_uuid, executor_id, status, queue_name) of PENDING/RUNNING runs whose executor stopped or whose
-        heartbeat is older than the lease."""
+        heartbeat is older than the lease; `names`: a JSON array of the workflows the taker has (None: any)."""
+        of_names = (" AND " + self.dialect.in_json_list("s.name")) if names is not None else ""
         return self.db.query(
             "SELECT s.workflow_uuid, s.executor_id, s.status, s.queue_name FROM workflows.workflow_status s "
             "WHERE s.status IN %s AND "
             "s.executor_id <> ? AND NOT EXISTS (SELECT 1 FROM workflows.executors e WHERE e.executor_id = s.executor_id "
-            "AND e.heartbeat_at >= ? AND e.state <> 'stopped') ORDER BY s.priority, s.created_at LIMIT ?" % _EXECUTING,
-            (executor_id, stale_before, limit))
+            "AND e.heartbeat_at >= ? AND e.state <> 'stopped')%s ORDER BY s.priority, s.created_at LIMIT ?"
+            % (_EXECUTING, of_names), [executor_id, stale_before] + ([names] if names is not None else []) + [limit])
+
+    def set_executor_workflows(self, executor_id, instance, workflows_json):
+        """The workflows (and their versions) this executor has registered, as JSON {name: version}."""
+        self.db.execute("UPDATE workflows.executors SET workflows = ? WHERE executor_id = ? AND instance = ?",
+                        (workflows_json, executor_id, instance))
 
     # -- executors ----------------------------------------------------------------------------------------------------
 

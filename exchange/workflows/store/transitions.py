@@ -151,22 +151,26 @@ BEGUN_COLUMNS = ("workflow_uuid", "name", "inputs", "deadline_at", "run_count", 
 _BEGIN_RETURNING = list(BEGUN_COLUMNS[1:])
 _CLAIM_AND_BEGIN = ("SELECT * FROM workflows.claim_and_begin(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
                     "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), "
-                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER))")
+                    "CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT))")
 
 # A queue's claimable runs in claim order, read from ws_claim_order (migration 4) without a sort; the claim function
 # of PostgreSQL (migrations._CLAIM_SELECTION) asks the same.
-CLAIM_CANDIDATES = (
+_CANDIDATES = (
     "SELECT c.workflow_uuid, c.partition_key FROM workflows.workflow_status c WHERE c.queue_name = ? AND "
     "c.status = 'ENQUEUED' AND (c.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
     "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
-    "AND a.status IN %s)) ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
+    "AND a.status IN %s))%%s ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
+CLAIM_CANDIDATES = _CANDIDATES % ""
+# the same, of the workflows named by a JSON array (SQLite: a gateway claims only what it has registered)
+CLAIM_CANDIDATES_OF_NAMES = _CANDIDATES % " AND c.name IN (SELECT value FROM json_each(?))"
 
 # A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records. The
 # PostgreSQL statement builds the log entry of records.status_entry(ENQUEUED, at, by=..., queue=...) in SQL.
 _PACKED_COLUMNS = (("workflow_uuid", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("phase", "TEXT"),
                    ("queue_name", "TEXT"), ("partition_key", "TEXT"), ("priority", "INTEGER"),
                    ("deduplication_id", "TEXT"), ("inputs", "JSON"), ("application_version", "TEXT"),
-                   ("created_by", "TEXT"), ("created_at", "BIGINT"), ("updated_at", "BIGINT"), ("timeout_ms", "BIGINT"))
+                   ("created_by", "TEXT"), ("created_at", "BIGINT"), ("updated_at", "BIGINT"), ("timeout_ms", "BIGINT"),
+                   ("workflow_version", "TEXT"))
 _PACKED_NAMES = ", ".join([c for c, _ in _PACKED_COLUMNS])
 _ENQUEUE_PACKED_PG = (
     "WITH p AS (INSERT INTO workflows.workflow_status (%s) SELECT %s FROM json_to_recordset(CAST(? AS json)) AS r(%s) "
@@ -438,9 +442,10 @@ class RunTransitions(object):
     # -- claims ---------------------------------------------------------------------------------------------------
 
     def claim_and_begin(self, queue_name, executor_id, generation, limit, now, concurrency=None,
-                        worker_concurrency=None, rate_limit=None, rate_period_ms=None, window=None):
+                        worker_concurrency=None, rate_limit=None, rate_period_ms=None, window=None, names=None):
         """Claim up to `limit` ENQUEUED runs of one queue for this executor, in priority then FIFO order, and begin
-        them: RUNNING here, with their status and phase events and log entry, in one round trip.
+        them: RUNNING here, with their status and phase events and log entry, in one round trip. `names`: a JSON
+        array of the workflows this executor has registered (None: any).
 
         Honors the queue's global concurrency, this executor's worker concurrency, the rate limit and one executing
         or held run per partition key. Claimers of one queue are serialised, so claims never exceed capacity.
@@ -452,7 +457,7 @@ class RunTransitions(object):
         db = self._db
         if self._dialect.supports_cte_dml:
             rows = db.query(_CLAIM_AND_BEGIN, (queue_name, executor_id, generation, limit, now, concurrency,
-                                               worker_concurrency, rate_limit, rate_period_ms, window))
+                                               worker_concurrency, rate_limit, rate_period_ms, window, names))
             return [dict(zip(BEGUN_COLUMNS, r)) for r in rows]
         with db.transaction():
             now = max(now, now_ms())  # the time the runs begin: after waiting for the write lock, not before
@@ -471,7 +476,10 @@ class RunTransitions(object):
                 limit = min(limit, rate_limit - int(started))
             if limit <= 0:
                 return []
-            candidates = db.query(CLAIM_CANDIDATES, (queue_name, window))
+            if names is None:
+                candidates = db.query(CLAIM_CANDIDATES, (queue_name, window))
+            else:
+                candidates = db.query(CLAIM_CANDIDATES_OF_NAMES, (queue_name, names, window))
             chosen = []
             partitions = set()
             for wid, partition in candidates:
@@ -533,14 +541,16 @@ class RunTransitions(object):
             (executor_id, generation, now, now, 1 if recovery else 0, workflow_uuid, from_executor))
         return (int(rows[0][0]), rows[0][1]) if rows else None
 
-    def claim_held(self, executor_id, generation, limit, now, commands):
-        """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...)."""
+    def claim_held(self, executor_id, generation, limit, now, commands, names=None):
+        """Claim HELD runs that have a pending command only an executing run can apply (RESUME, STOP, ...); `names`:
+        a JSON array of the workflows this executor has registered (None: any)."""
         if limit <= 0:
             return []
+        of_names, params = self._of_names("s.name", names)
         found = self._db.query(
             "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
-            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD' "
-            "LIMIT ?" % _marks(len(commands)), list(commands) + [limit])
+            "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD'%s "
+            "LIMIT ?" % (_marks(len(commands)), of_names), list(commands) + params + [limit])
         if not found:
             return []
         wids = [r[0] for r in found]
@@ -767,17 +777,26 @@ class RunTransitions(object):
             self.on_woken(woken)
         return woken
 
-    def claim_woken(self, executor_id, generation, limit, now):
+    def claim_woken(self, executor_id, generation, limit, now, names=None):
         """WAITING -> PENDING on this executor for up to `limit` runs whose wake time has come (woken, or past
-        their deadline), earliest first."""
+        their deadline), earliest first; `names`: a JSON array of the workflows this executor has registered (None:
+        any)."""
         if limit <= 0:
             return []
+        of_names, params = self._of_names("name", names)
         rows = self._db.query(
             "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
             "updated_at = ?, wake_at = NULL WHERE workflow_uuid IN (SELECT workflow_uuid FROM workflows.workflow_status "
-            "WHERE status = 'WAITING' AND wake_at <= ? ORDER BY wake_at LIMIT ?%s) AND %s RETURNING workflow_uuid"
-            % (self._dialect.skip_locked(), _GUARDS["claim_woken"]), (executor_id, generation, now, now, now, limit))
+            "WHERE status = 'WAITING' AND wake_at <= ?%s ORDER BY wake_at LIMIT ?%s) AND %s RETURNING workflow_uuid"
+            % (of_names, self._dialect.skip_locked(), _GUARDS["claim_woken"]),
+            [executor_id, generation, now, now, now] + params + [limit])
         return [r[0] for r in rows]
+
+    def _of_names(self, column, names):
+        """(" AND <column> is one of names", its parameters), or nothing when names is None."""
+        if names is None:
+            return "", []
+        return " AND " + self._dialect.in_json_list(column), [names]
 
     # -- runs no execution holds ------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from exchange.workflows.store.store import CHECKPOINT_COLUMNS, COMMAND_COLUMNS, 
 
 _LIST_COLUMNS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                  "executor_id", "created_by", "created_at", "updated_at", "started_at", "completed_at",
-                 "recovery_attempts", "retry_of", "parent_uuid", "root_uuid", "wake_at")
+                 "recovery_attempts", "retry_of", "parent_uuid", "root_uuid", "wake_at", "workflow_version")
 
 
 def _marks(n):
@@ -13,9 +13,9 @@ def _marks(n):
 
 
 def list_runs(db, name=None, statuses=None, queue=None, partition=None, created_from=None, created_to=None,
-              cursor=None, limit=50, parent=None, top_level=False):
+              cursor=None, limit=50, parent=None, top_level=False, version=None):
     """Newest first. `cursor` is (created_at, workflow_uuid) of the last row of the previous page. `parent`: only
-    the runs that run started; `top_level`: no child runs."""
+    the runs that run started; `top_level`: no child runs; `version`: only runs of that workflow code version."""
     where = []
     params = []
     if parent:
@@ -26,6 +26,9 @@ def list_runs(db, name=None, statuses=None, queue=None, partition=None, created_
     if name:
         where.append("name = ?")
         params.append(name)
+    if version:
+        where.append("workflow_version = ?")
+        params.append(version)
     if statuses:
         where.append("status IN (%s)" % _marks(len(statuses)))
         params.extend(statuses)
@@ -140,7 +143,7 @@ def finished_counts(db, since):
 
 def executors(db):
     cols = ("executor_id", "instance", "host", "kind", "generation", "workers", "active", "state", "started_at",
-            "heartbeat_at")
+            "heartbeat_at", "workflows")
     rows = db.query("SELECT %s FROM workflows.executors ORDER BY executor_id" % ", ".join(cols))
     out = [dict(zip(cols, r)) for r in rows]
     counts = dict([(r[0], int(r[1])) for r in db.query(
