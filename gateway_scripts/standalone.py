@@ -2,7 +2,8 @@
 
 run      migrates the schema, loads the workflow modules, starts the worker pool, the fixed-delay dispatcher tick
          (like an Ignition gateway timer event), the PostgreSQL listener and the operator console; Ctrl-C stops
-         claiming, lets running steps finish and hands their runs back for recovery.
+         claiming, lets running steps finish and hands their runs back for recovery; SIGHUP loads the workflow
+         modules again, as a project save does (running runs continue under the new code at their next step).
 console  runs a Python 2 script the way Ignition's script console would: `exchange` and `system` are importable
          and service calls only write rows; a running gateway executes them. system.tag reads and writes the
          standalone gateway's memory tags (kept in the same database).
@@ -53,6 +54,11 @@ def _options(argv, command):
     return parser.parse_args(argv)
 
 
+def _folders(opts):
+    """The --pythonpath directories: the modules loaded from them are loaded again with the workflow modules."""
+    return [os.path.abspath(d) for d in (opts.pythonpath or "").split(os.pathsep) if d]
+
+
 def _modules(opts):
     for directory in reversed([d for d in (opts.pythonpath or "").split(os.pathsep) if d]):
         sys.path.insert(0, os.path.abspath(directory))
@@ -101,6 +107,24 @@ def _stop_on_signals(requested):
             signal.signal(signum, lambda number, frame: requested.append(number))
         except (ValueError, AttributeError, Throwable):  # the JVM refuses (IllegalArgumentException) under -Xrs
             pass
+
+
+def _reload_on_sighup(wanted):
+    """SIGHUP asks for the workflow modules to be loaded again (wanted gets an entry), as a project save does in
+    Ignition; where the JVM does not let the signal be handled, it is left as it was."""
+    from java.lang import Throwable
+
+    try:
+        import signal
+    except ImportError:
+        return
+    signum = getattr(signal, "SIGHUP", None)
+    if signum is None:
+        return
+    try:
+        signal.signal(signum, lambda number, frame: wanted.append(number))
+    except (ValueError, AttributeError, Throwable):
+        pass
 
 
 def _console_address(opts):
@@ -178,6 +202,8 @@ def run(argv):
     # installed first: a signal while the gateway starts stops it as soon as it has started
     requested = []
     _stop_on_signals(requested)
+    reloads = []
+    _reload_on_sighup(reloads)
     initial_tags = _initial_tags(opts.tags) if opts.tags else None
     connections = _connections(opts)
     listener = _bind_console(opts)
@@ -227,6 +253,11 @@ def run(argv):
     try:
         while not requested:
             time.sleep(0.2)
+            if reloads and not requested:
+                del reloads[:]
+                from exchange.workflows.engine.reloads import describe
+
+                print("exchange.workflows: %s" % describe(engine.reload_code(folders=_folders(opts))))
     except KeyboardInterrupt:
         pass
     shutdown()

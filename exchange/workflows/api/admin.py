@@ -161,18 +161,21 @@ def applyRetention():
 
 @guarded
 def loadModules(modules=None):
-    """Import workflow modules (dotted names) into this interpreter's registry."""
+    """Load workflow modules (dotted names): those not loaded yet are imported, those already loaded are loaded
+    again, as a project save does. On the gateway, running runs continue under the new code from their next step
+    boundary. data: the workflows now registered, and what changed (added, removed, changed with their versions)."""
     if not modules or isinstance(modules, string_types):
         modules = [modules] if modules else []
+    if not all([isinstance(m, string_types) and m.strip() for m in modules]):
+        raise InvalidArgument("modules must be a list of dotted module names", field="modules")
     engine = runtime.engine()
-    errors = engine.registry.load_modules(modules)
-    if engine.host.executes:
-        engine.publish_definitions()
-    if errors:
-        return failure("MODULE_IMPORT_FAILED", "some modules failed to import", {"errors": errors,
-                                                                                  "workflows": engine.registry.names()})
-    return success("MODULES_LOADED", "workflows: %s" % ", ".join(engine.registry.names()),
-                   {"workflows": engine.registry.names()})
+    changes = engine.reload_code(modules)
+    data = {"workflows": engine.registry.names(), "modules": changes["modules"], "added": changes["added"],
+            "removed": changes["removed"], "changed": changes["changed"], "generation": changes["generation"]}
+    if changes["errors"]:
+        data["errors"] = changes["errors"]
+        return failure("MODULE_IMPORT_FAILED", "some modules failed to load", data)
+    return success("MODULES_LOADED", "workflows: %s" % ", ".join(engine.registry.names()), data)
 
 
 # -- schedules ------------------------------------------------------------------------------------------------------

@@ -223,6 +223,16 @@ def retry(workflowId=None, fromStep=None, actor=None, reason=None):
 
 
 @guarded
+def continueWithCurrentCode(workflowId=None, actor=None, reason=None):
+    """A run whose replay diverged from its record (NonDeterminismError: its workflow's code changed under it) goes
+    on under the current code, in a new linked run that keeps the records before the divergence."""
+    new_id, position = commands.continue_with_current_code(_engine(), _wid(workflowId), actor, reason)
+    return success("WORKFLOW_ENQUEUED", "%s enqueued: it keeps the records before position %d and runs the current "
+                   "code from there" % (new_id, position),
+                   {"workflowId": new_id, "retryOf": _wid(workflowId), "fromFunctionId": position})
+
+
+@guarded
 def getWorkflow(workflowId=None, includeHistory=False):
     """A run: status, phase, inputs, output, error, timestamps, events (and event history when asked)."""
     engine = _engine()
@@ -317,9 +327,10 @@ def listSteps(workflowId=None):
 
 @guarded
 def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, createdFrom=None, createdTo=None,
-             limit=50, cursor=None, parentWorkflowId=None, topLevelOnly=False):
+             limit=50, cursor=None, parentWorkflowId=None, topLevelOnly=False, workflowVersion=None):
     """Runs, newest first, one page at a time: pass data.nextCursor back as `cursor` for the next page.
-    parentWorkflowId: only the runs that run started; topLevelOnly: no child runs."""
+    parentWorkflowId: only the runs that run started; topLevelOnly: no child runs; workflowVersion: only the runs
+    that started under that version of their workflow's code."""
     engine = _engine()
     wanted = None
     if status:
@@ -334,7 +345,8 @@ def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, 
             parsed_cursor = (int(at), _wid(wid, "cursor"))
         except (ValueError, InvalidArgument):
             raise InvalidArgument("cursor is not one this API returned", field="cursor")
-    for field, value in (("workflowName", workflowName), ("queueName", queueName), ("partitionKey", partitionKey)):
+    for field, value in (("workflowName", workflowName), ("queueName", queueName), ("partitionKey", partitionKey),
+                         ("workflowVersion", workflowVersion)):
         if value is not None and not isinstance(value, string_types):
             raise InvalidArgument("%s must be text" % field, field=field)
     parent = _wid(parentWorkflowId, "parentWorkflowId") if parentWorkflowId else None
@@ -343,7 +355,7 @@ def listRuns(workflowName=None, status=None, queueName=None, partitionKey=None, 
     rows, more = views.list_runs(engine.store.db, workflowName or None, wanted, queueName or None,
                                  partitionKey or None, _int(createdFrom, "createdFrom", None),
                                  _int(createdTo, "createdTo", None), parsed_cursor, _limit(limit, MAX_PAGE),
-                                 parent=parent, top_level=topLevelOnly)
+                                 parent=parent, top_level=topLevelOnly, version=workflowVersion or None)
     now = now_ms()
     runs = [shapes.run(r, now) for r in rows]
     next_cursor = "%d_%s" % (rows[-1]["created_at"], rows[-1]["workflow_uuid"]) if rows and more else None

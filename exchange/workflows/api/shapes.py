@@ -10,7 +10,7 @@ _RUN_KEYS = (("workflow_uuid", "workflowId"), ("name", "workflowName"), ("status
              ("run_count", "runCount"), ("recovery_attempts", "recoveryAttempts"), ("retry_of", "retryOf"),
              ("retry_from", "retryFrom"), ("parent_uuid", "parentWorkflowId"), ("root_uuid", "rootWorkflowId"),
              ("wake_at", "wakeAt"), ("debounce_key", "debounceKey"), ("schedule_name", "scheduleName"),
-             ("scheduled_at", "scheduledAt"))
+             ("scheduled_at", "scheduledAt"), ("workflow_version", "workflowVersion"))
 _JSON_KEYS = (("inputs", "inputs"), ("output", "output"), ("error", "error"))
 
 
@@ -83,7 +83,8 @@ def executor(row, now):
     return {"executorId": row["executor_id"], "instance": row["instance"], "host": row["host"], "kind": row["kind"],
             "generation": _num(row["generation"]), "workers": _num(row["workers"]), "active": _num(row["active"]),
             "state": row["state"], "startedAt": _num(row["started_at"]), "heartbeatAt": _num(row["heartbeat_at"]),
-            "heartbeatAgeMs": now - int(row["heartbeat_at"]), "executing": row["executing"]}
+            "heartbeatAgeMs": now - int(row["heartbeat_at"]), "executing": row["executing"],
+            "workflows": loads(row["workflows"]) if row.get("workflows") else {}}
 
 
 def schedule(row, last_run=None, words=None):

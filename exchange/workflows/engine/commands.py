@@ -1,6 +1,6 @@
 """Sending operator commands and cancels, and retrying finished runs (the write side of policy.py)."""
 from exchange.workflows.engine import policy
-from exchange.workflows.engine.starts import insert
+from exchange.workflows.engine.starts import find_definition, insert
 from exchange.workflows.store.records import LOG_KEY, command_entry
 from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDING, DELAYED, ENQUEUED, ERROR, HELD,
                                                MAX_RECOVERY_ATTEMPTS_EXCEEDED, STEP_SUCCESS, STOPPED, SUCCESS,
@@ -147,37 +147,69 @@ def retry(engine, workflow_uuid, from_step=None, actor=None, reason=None):
     from_step: a step name (its first position) or a function id; by default the first step that did not succeed.
     Returns (new workflow id, the position it re-executes from).
     """
-    wid = ids.normalize(workflow_uuid)
-    if wid is None:
-        raise InvalidArgument("workflowId must be a UUID", field="workflowId")
-    store = engine.store
-    run = store.get_run(wid)
-    if run is None:
-        raise NotFound("no run with id %s" % wid, data={"workflowId": wid})
-    who = policy.actor_from(actor)
-    if not policy.may(who, policy.RETRY, command_roles(engine)):
-        _record_outcome(engine, wid, policy.RETRY, who, reason, "FORBIDDEN", "%s may not retry" % who.describe())
-        raise WorkflowsError("%s may not retry runs" % who.describe(), code="COMMAND_FORBIDDEN")
+    run, who = _ended_run(engine, workflow_uuid, policy.RETRY, actor, reason)
     if run["status"] not in RETRYABLE:
         raise WorkflowsError("only a run that ended in %s can be retried; this one is %s"
                              % (", ".join(RETRYABLE), run["status"]), code="COMMAND_REJECTED",
                              data={"status": run["status"]})
-    checkpoints = store.load_checkpoints(wid)
-    cutoff = _cutoff(checkpoints, from_step)
+    checkpoints = engine.store.load_checkpoints(run["workflow_uuid"])
+    return _run_again(engine, run, who, reason, checkpoints, _cutoff(checkpoints, from_step), policy.RETRY,
+                      "retried as %s from position %d")
+
+
+def continue_with_current_code(engine, workflow_uuid, actor=None, reason=None):
+    """A run whose replay diverged from its record (the code changed under it: NonDeterminismError) goes on under
+    the current code: a new linked run that keeps the original's records before the divergence and runs the
+    current code from there. Returns (new workflow id, the position of the divergence)."""
+    run, who = _ended_run(engine, workflow_uuid, policy.CONTINUE, actor, reason)
+    error = loads(run["error"]) if run["error"] else {}
+    position = error.get("functionId") if isinstance(error, dict) else None
+    if run["status"] != ERROR or error.get("type") != "NonDeterminismError" or not isinstance(position, integer_types):
+        raise WorkflowsError("only a run that ended in ERROR because its replay diverged from its record "
+                             "(NonDeterminismError) can continue with the current code; this one is %s%s"
+                             % (run["status"], (" (%s)" % error.get("type")) if error.get("type") else ""),
+                             code="COMMAND_REJECTED", data={"status": run["status"]})
+    checkpoints = engine.store.load_checkpoints(run["workflow_uuid"])
+    return _run_again(engine, run, who, reason, checkpoints, int(position), policy.CONTINUE,
+                      "continued under the current code as %s from position %d")
+
+
+def _ended_run(engine, workflow_uuid, cmd, actor, reason):
+    """(run row, actor) of a run a RETRY or CONTINUE is for, after the role check (a denial is recorded)."""
+    wid = ids.normalize(workflow_uuid)
+    if wid is None:
+        raise InvalidArgument("workflowId must be a UUID", field="workflowId")
+    run = engine.store.get_run(wid)
+    if run is None:
+        raise NotFound("no run with id %s" % wid, data={"workflowId": wid})
+    who = policy.actor_from(actor)
+    if not policy.may(who, cmd, command_roles(engine)):
+        _record_outcome(engine, wid, cmd, who, reason, "FORBIDDEN", "%s may not %s" % (who.describe(), cmd.lower()))
+        raise WorkflowsError("%s may not %s runs" % (who.describe(), "retry" if cmd == policy.RETRY else
+                                                     "continue"), code="COMMAND_FORBIDDEN")
+    return run, who
+
+
+def _run_again(engine, run, who, reason, checkpoints, cutoff, cmd, outcome):
+    """The new linked run of a retry or a continue: the original's inputs, queue and partition, its checkpoints
+    before `cutoff`, and the current code's version."""
+    store = engine.store
+    wid = run["workflow_uuid"]
     unsuccessful_children = _children_to_start_again(store, checkpoints, cutoff)
+    definition = find_definition(engine, run["name"])
     new_id = ids.new_id()
     now = now_ms()
     row = {"workflow_uuid": new_id, "name": run["name"], "status": ENQUEUED, "phase": "IDLE",
            "queue_name": run["queue_name"], "partition_key": run["partition_key"], "priority": run["priority"],
            "deduplication_id": None, "inputs": run["inputs"], "application_version": run["application_version"],
+           "workflow_version": definition.version if definition is not None else None,
            "created_by": who.name, "created_at": now, "updated_at": now, "timeout_ms": run["timeout_ms"]}
     with store.transaction():
-        outcome, _ = insert(engine, row, retry_of=wid, retry_from=cutoff)
-        if outcome != "inserted":
-            raise WorkflowsError("the retry run could not be created (%s)" % outcome, code="RETRY_FAILED")
+        inserted, _ = insert(engine, row, retry_of=wid, retry_from=cutoff)
+        if inserted != "inserted":
+            raise WorkflowsError("the new run could not be created (%s)" % inserted, code="RETRY_FAILED")
         store.copy_checkpoints(wid, new_id, cutoff, unsuccessful_children)
-        _record_outcome(engine, wid, policy.RETRY, who, reason, CMD_APPLIED,
-                        "retried as %s from position %d" % (new_id, cutoff))
+        _record_outcome(engine, wid, cmd, who, reason, CMD_APPLIED, outcome % (new_id, cutoff))
     engine.work_added(run["queue_name"])
     return new_id, cutoff
 
@@ -217,7 +249,7 @@ def _cutoff(checkpoints, from_step):
 
 
 def _record_outcome(engine, wid, cmd, who, reason, state, outcome_reason):
-    """Audit a decision taken outside the pending-command flow (RETRY)."""
+    """Audit a decision taken outside the pending-command flow (RETRY, CONTINUE)."""
     store = engine.store
 
     def judge(run, pending):

@@ -9,9 +9,9 @@ import time
 import traceback
 
 from exchange.workflows.engine import boundary, children, outage, tagconditions, tagwaits
-from exchange.workflows.engine.errors import LibraryError, restore
-from exchange.workflows.engine.signals import (HandBack, LostOwnership, NonDeterminismError, NotInWorkflow,
-                                               RecordedStepError, WaitSignal)
+from exchange.workflows.engine import patches
+from exchange.workflows.engine.errors import LibraryError, NonDeterminismError, restore
+from exchange.workflows.engine.signals import HandBack, LostOwnership, NotInWorkflow, RecordedStepError, WaitSignal
 from exchange.workflows.store import records as entries
 from exchange.workflows.store.records import LOG_KEY, Records
 from exchange.workflows.store.statuses import STEP_SUCCESS
@@ -105,6 +105,8 @@ class RunContext(object):
         self.started_at_correction = run.get("started_at_correction")  # a first execution that a claim began
         self._origin = None  # parent, root and creator, read when a child is started or a run awaited
         self._ancestors = None
+        self.deprecated_at = {}  # position -> patch: where deprecatePatch let a run's old branch through
+        self.handed_back = False  # set when the run was handed back between steps (a reload, a shutdown)
 
     # -- positions and replay ---------------------------------------------------------------------------------------
 
@@ -118,11 +120,22 @@ class RunContext(object):
         if rec is None:
             return None
         if rec["function_name"] != name or rec["kind"] != kind:
-            raise NonDeterminismError(
-                "run %s position %d recorded %s %r but the workflow now calls %s %r: the workflow code changed; "
-                "retry the run or restore the code" % (self.workflow_uuid, function_id, rec["kind"],
-                                                        rec["function_name"], kind, name))
+            raise self.divergence(function_id, rec, kind, name)
         return rec
+
+    def divergence(self, function_id, rec, kind, name):
+        """NonDeterminismError for a recorded `rec` where the code now calls `kind` `name`, naming the patch whose
+        old branch this run took when deprecatePatch removed it there."""
+        patch = self.deprecated_at.get(function_id)
+        text = (u"run %s diverged from its record at position %d: it recorded %s %r, the workflow code now calls %s "
+                u"%r" % (self.workflow_uuid, function_id, rec["kind"], rec["function_name"], kind, name))
+        if patch:
+            text += (u" (the run took the old branch of patch %r, which deprecatePatch removed from the code)"
+                     % patch)
+        text += (u". Continue it with continueWithCurrentCode (it keeps the records before position %d and runs the "
+                 u"current code from there), retry it from an earlier step, or restore the code" % function_id)
+        return NonDeterminismError(text, functionId=function_id, recordedKind=rec["kind"],
+                                   recordedName=rec["function_name"], calledKind=kind, calledName=name, patch=patch)
 
     @staticmethod
     def recorded_result(rec):
@@ -470,6 +483,17 @@ class WorkflowsHandle(object):
         if poll is not None:
             poll = max(poll, tagconditions.SHORTEST_POLL_S)
         return tagwaits.wait_for_tag(ctx, path, condition, timeout, poll)
+
+    def patched(self, patchName):
+        """True where the code after a change runs for this run: a run that reaches this point after the patch
+        exists takes the new branch (True, recorded); a run that passed this point before, under the old code,
+        replays the old branch (False). See docs/writing-workflows.md (Changing code under running runs)."""
+        return patches.patched(self._ctx(), patchName)
+
+    def deprecatePatch(self, patchName):
+        """In place of patched() once no run can still take the old branch: always True, records nothing; a run
+        that took the old branch fails its replay here with a message naming the patch."""
+        return patches.deprecate(self._ctx(), patchName)
 
     def startChild(self, workflowName, inputs=None, queueName=None, partitionKey=None, priority=None,
                    timeoutSeconds=None, delaySeconds=None):

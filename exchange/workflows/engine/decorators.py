@@ -18,7 +18,7 @@ from exchange.workflows.util.errors import InvalidArgument
 
 
 def workflow(name=None, params=None, description=None, commands=None, templates=None, on_stop=None, queue=None,
-             max_recovery_attempts=None, schedule=None):
+             max_recovery_attempts=None, schedule=None, version=None):
     """Register a function as a durable workflow.
 
     params: {"paramOne": {"type": "str", "label": "Batch", "choices": [...]}} refines what the signature says.
@@ -27,6 +27,7 @@ def workflow(name=None, params=None, description=None, commands=None, templates=
     on_stop: a function run as the cleanup step when an operator STOPs the run.
     schedule: {"cron": "0 6 * * *", "timezone": "Europe/Berlin", ...} starts it on a timetable (the keys of
     admin.createSchedule: name, inputs, queueName, partitionKey, missedPolicy, catchUpLimit).
+    version: the version runs record when they start (default: a digest of the function's source).
     """
     def register(fn):
         wf_name = name or "%s.%s" % (fn.__module__, fn.__name__)
@@ -34,7 +35,8 @@ def workflow(name=None, params=None, description=None, commands=None, templates=
             raise InvalidArgument("workflow name must be a string", field="name")
         REGISTRY.register(WorkflowDef(wf_name, fn, params=params, description=description, commands=commands,
                                       templates=templates, on_stop=on_stop, queue=queue,
-                                      max_recovery_attempts=max_recovery_attempts, schedule=schedule))
+                                      max_recovery_attempts=max_recovery_attempts, schedule=schedule,
+                                      version=version))
         fn.workflow_name = wf_name
         return fn
 

@@ -119,8 +119,9 @@ class Dispatcher(object):
         self.flush_memory_queue(now)
         if engine.stopping() or engine.usurped():
             return
-        if full:
+        if full or self.kernel.take_flag("adoptOwn"):
             self.adopt_own(now)
+        if full:
             self.recover_dead(now)
         self.timed.run(now, full)
         self.tag_waits.run(now, full)
@@ -206,14 +207,30 @@ class Dispatcher(object):
     # -- recovery ---------------------------------------------------------------------------------------------------
 
     def adopt_own(self, now):
-        """Runs assigned to this executor that no thread here is executing: handed back, or left by a restart."""
+        """Runs assigned to this executor that no thread here is executing: handed back, or left by a restart. A
+        run of a workflow this gateway no longer has (its module reloaded without it) goes back to its queue, for a
+        gateway that has it."""
         engine = self.engine
-        for workflow_uuid, status in self.store.executing_on(engine.executor_id):
-            if self.kernel.active.contains(workflow_uuid) or self.free_slots() <= 0:
+        for workflow_uuid, status, name in self.store.executing_on(engine.executor_id):
+            if self.kernel.active.contains(workflow_uuid):
+                continue
+            if engine.registry.get(name) is None:
+                self._give_back(workflow_uuid, status, name, now)
+                continue
+            if self.free_slots() <= 0:
                 continue
             adopted = self.transitions.adopt(workflow_uuid, engine.executor_id, engine.generation, engine.executor_id,
                                              now, recovery=(status == RUNNING))
             self._start_adopted(workflow_uuid, adopted, now)
+
+    def _give_back(self, workflow_uuid, status, name, now):
+        engine = self.engine
+        if status == RUNNING and self.transitions.adopt(workflow_uuid, engine.executor_id, engine.generation,
+                                                        engine.executor_id, now, recovery=False) is None:
+            return
+        if self.transitions.release_claim(workflow_uuid, engine.executor_id, now, ENQUEUED):
+            self.log.warn("run %s of workflow %s went back to its queue: it is not registered on this gateway"
+                          % (workflow_uuid, name))
 
     def recover_dead(self, now):
         """Runs of executors whose heartbeat is older than the lease (or that stopped cleanly).
@@ -231,7 +248,7 @@ class Dispatcher(object):
         if free <= 0 or now < self._judge_others_after:
             return
         stale_before = now - engine.config.lease_ms
-        orphans = self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free)
+        orphans = self.store.orphans_of_dead_executors(engine.executor_id, stale_before, free, engine.names_json)
         if not orphans:
             return
         here = self.store.executing_per_queue(engine.executor_id)
@@ -283,7 +300,8 @@ class Dispatcher(object):
         self._submit_again()
         free = self.free_slots()
         if (full or self.kernel.take_flag("heldCommand")) and free > 0:
-            held = self.transitions.claim_held(engine.executor_id, engine.generation, free, now, policy.WAKES_HELD)
+            held = self.transitions.claim_held(engine.executor_id, engine.generation, free, now, policy.WAKES_HELD,
+                                               engine.names_json)
             for workflow_uuid in held:
                 self.submit(workflow_uuid, resumed=True)
             if len(held) == free:
@@ -292,7 +310,8 @@ class Dispatcher(object):
             if full:
                 self.transitions.wake_all_ready(now)  # the fallback for a wake-up lost with a process
             free = self.free_slots()
-            woken = self.transitions.claim_woken(engine.executor_id, engine.generation, free, now_ms())
+            woken = self.transitions.claim_woken(engine.executor_id, engine.generation, free, now_ms(),
+                                                 engine.names_json)
             for workflow_uuid in woken:
                 self.submit(workflow_uuid, woken=True)
             if free <= 0 or len(woken) == free:
@@ -315,7 +334,7 @@ class Dispatcher(object):
                 concurrency=queue.concurrency if queue else None,
                 worker_concurrency=queue.worker_concurrency if queue else None,
                 rate_limit=queue.rate_limit if queue else None,
-                rate_period_ms=queue.rate_period_ms if queue else None)
+                rate_period_ms=queue.rate_period_ms if queue else None, names=engine.names_json)
             for begun in claimed:
                 self.submit(begun["workflow_uuid"], begun=begun)
             if len(claimed) == want and want < waiting[name]:

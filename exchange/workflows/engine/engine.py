@@ -1,7 +1,7 @@
 """The engine of one interpreter: store, registry, runner and dispatcher wired to a host, plus its lifecycle."""
 import threading
 
-from exchange.workflows.engine import debounce, defaults, schedules
+from exchange.workflows.engine import debounce, defaults, reloads, schedules
 from exchange.workflows.engine.dispatcher import Dispatcher
 from exchange.workflows.engine.executions import Executions
 from exchange.workflows.engine.queues import QUEUES
@@ -63,6 +63,7 @@ class Engine(object):
         self.started = False
         self.peers = True  # other live gateways on this database (a start NOTIFYs them); each full tick updates it
         self.module_errors = {}
+        self.names_json = None  # the registered workflows as a JSON array: claims take only runs of these
         self.last_heartbeat_ms = now_ms()
         transitions = self.store.transitions
         transitions.on_woken = self._waits_woken if host.executes else None
@@ -162,14 +163,48 @@ class Engine(object):
         return self.kernel.flag("usurped")
 
     def publish_definitions(self):
-        """Write the registered workflows and declared queues to the database, for UIs and other scopes."""
+        """Write the registered workflows and declared queues to the database, for UIs and other scopes, and which
+        workflows (and versions) this executor has; claims take only runs of those from now on."""
         now = now_ms()
+        definitions = self.registry.all()
+        self.names_json = dumps([d.name for d in definitions])
         self.store.publish_definitions("workflow_definitions", [
             {"name": d.name, "definition": dumps(d.as_dict()), "module": d.module, "description": d.description}
-            for d in self.registry.all()], self.executor_id, now)
+            for d in definitions], self.executor_id, now)
+        if self.host.executes:
+            self.store.set_executor_workflows(self.executor_id, self.kernel.instance,
+                                              dumps(dict([(d.name, d.version) for d in definitions])))
         self.store.publish_definitions("queues", [{"name": q.name, "definition": dumps(q.as_dict())}
                                                   for q in self.queues.all()], self.executor_id, now)
         schedules.sync_declared(self, now)
+
+    def reload_code(self, modules=None, folders=None):
+        """Load workflow modules again (SIGHUP of the standalone gateway, admin.loadModules): see reloads.py.
+        Returns what changed; the gateway log names the modules and the registry's changes."""
+        changes = reloads.reload_modules(self, modules, folders)
+        self._log.info(reloads.describe(changes))
+        for name, error in sorted(changes["errors"].items()):
+            self.module_errors[name] = error
+        return changes
+
+    def code_reloaded(self, changes):
+        """After modules were loaded again in this interpreter: a new generation when executing (each running run
+        hands itself back at its next step boundary and is continued here under the new code), and the
+        definitions published; the new generation's number, or None."""
+        generation = None
+        if self.host.executes and self.started:
+            self.generation = self.kernel.new_generation()
+            generation = self.generation
+        if self.host.executes:
+            self.publish_definitions()
+        return generation
+
+    def handed_back(self):
+        """A run of this gateway was handed back between steps (a reload): continue it here at once, not at the
+        next full tick."""
+        if self.host.executes and not self.stopping():
+            self.kernel.set_flag("adoptOwn", True)
+            self.wake(new_work=False)
 
     def stop(self, grace_s=None):
         """Stop claiming, let running steps finish and hand their runs back, flush the in-memory queue."""

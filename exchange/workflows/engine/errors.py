@@ -141,6 +141,14 @@ class DbError(LibraryError):
     FIELDS = ("connection", "sqlstate", "unavailable")
 
 
+class NonDeterminismError(LibraryError):
+    """A replayed run called a different operation at a recorded position: the workflow code changed under it.
+    Its fields say where (functionId), what the run recorded there and what the code called instead, and the patch
+    whose old branch the run took when deprecatePatch removed that branch; continueWithCurrentCode reads them."""
+
+    FIELDS = ("functionId", "recordedKind", "recordedName", "calledKind", "calledName", "patch")
+
+
 def restore(error, step_name=None, kind=None):
     """The exception to raise again for a recorded error dict (an await's ChildFailed and WaitTimeout were recorded
     without the marker before it existed)."""

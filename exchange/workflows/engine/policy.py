@@ -28,6 +28,7 @@ RESUME = "RESUME"
 RESET = "RESET"
 CANCEL = "CANCEL"
 RETRY = "RETRY"
+CONTINUE = "CONTINUE"  # continueWithCurrentCode: a run whose replay diverged goes on under the current code
 
 ENGINE_COMMANDS = (STOP, HOLD, RESUME, RESET)
 PRIORITY = {STOP: 4, HOLD: 3, RESUME: 2, RESET: 1}
@@ -49,6 +50,7 @@ DEFAULT_COMMAND_ROLES = {
     STOP: ("supervisor", "admin"),
     CANCEL: ("supervisor", "admin"),
     RETRY: ("supervisor", "admin"),
+    CONTINUE: ("supervisor", "admin"),
     "*": ("operator", "supervisor", "admin"),
 }
 

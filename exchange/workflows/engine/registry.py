@@ -2,6 +2,7 @@
 import inspect
 import sys
 
+from exchange.workflows.engine import versions
 from exchange.workflows.util import cron
 from exchange.workflows.util.compat import PY2, integer_types, is_integer, string_types
 from exchange.workflows.util.errors import InvalidArgument
@@ -113,10 +114,11 @@ def _checked_schedule(workflow_name, schedule):
 
 class WorkflowDef(object):
     def __init__(self, name, fn, params=None, description=None, commands=None, templates=None, on_stop=None,
-                 queue=None, max_recovery_attempts=None, schedule=None):
+                 queue=None, max_recovery_attempts=None, schedule=None, version=None):
         self.name = name
         self.fn = fn
         self.module = getattr(fn, "__module__", None)
+        self.version = versions.checked(version, name) or versions.code_version(fn)
         self.description = description or (inspect.getdoc(fn) or "").strip().split("\n")[0] or None
         self.commands = [c.upper() for c in (commands or [])]
         self.templates = dict(templates or {})
@@ -146,6 +148,7 @@ class WorkflowDef(object):
         self.name = data["name"]
         self.fn = None
         self.module = data.get("module")
+        self.version = data.get("version")
         self.description = data.get("description")
         self.commands = list(data.get("commands") or [])
         self.templates = dict(data.get("templates") or {})
@@ -188,7 +191,7 @@ class WorkflowDef(object):
         return out
 
     def as_dict(self):
-        return {"name": self.name, "module": self.module, "description": self.description,
+        return {"name": self.name, "module": self.module, "version": self.version, "description": self.description,
                 "params": [p.as_dict() for p in self.params], "commands": self.commands,
                 "templates": self.templates, "queue": self.queue, "hasOnStop": self.on_stop is not None,
                 "acceptsAny": self.accepts_any}
@@ -211,6 +214,22 @@ class Registry(object):
 
     def all(self):
         return [self._workflows[n] for n in self.names()]
+
+    def take_module(self, module):
+        """Remove the workflows a module defines (before it is loaded again); returns them, to put back if the
+        module fails to load."""
+        taken = [d for d in self._workflows.values() if d.module == module]
+        for definition in taken:
+            del self._workflows[definition.name]
+        return taken
+
+    def put_back(self, definitions):
+        for definition in definitions:
+            self._workflows.setdefault(definition.name, definition)
+
+    def versions(self):
+        """{workflow name: version} of every registered workflow."""
+        return dict([(d.name, d.version) for d in self._workflows.values()])
 
     def load_modules(self, names):
         """Import workflow modules by dotted name; returns {name: error text} for those that failed."""

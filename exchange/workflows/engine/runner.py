@@ -49,6 +49,8 @@ class Runner(object):
             engine.executions.ended(workflow_uuid)
             engine.kernel.active.remove(workflow_uuid)
             engine.run_finished(queue_name)
+            if ctx is not None and ctx.handed_back:
+                engine.handed_back()  # once its worker is free: this gateway continues it at once
 
     def _begin(self, workflow_uuid, generation, resumed, begun=None):
         engine = self.engine
@@ -240,10 +242,11 @@ class Runner(object):
         first_start = _first_start(ctx)
         transitions = self.store.transitions
         try:
-            ctx.commit_once(lambda records: transitions.hand_back(ctx.workflow_uuid, ctx.fence, now, signal.reason,
-                                                                  records, first_start))
+            handed = ctx.commit_once(lambda records: transitions.hand_back(ctx.workflow_uuid, ctx.fence, now,
+                                                                           signal.reason, records, first_start))
         except:  # noqa: E722 - left RUNNING: adopted again as this executor's orphan
-            pass
+            return
+        ctx.handed_back = bool(handed)
 
 
 def _first_start(ctx):

@@ -9,7 +9,7 @@ from exchange.workflows.util.errors import InvalidArgument
 
 STEP_OPTIONS = ("retries_allowed", "max_attempts", "interval_seconds", "backoff_rate")
 WORKFLOW_OPTIONS = ("params", "description", "commands", "templates", "on_stop", "queue", "max_recovery_attempts",
-                    "schedule")
+                    "schedule", "version")
 
 
 def _merged(options, kwargs, known, what):

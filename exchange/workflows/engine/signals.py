@@ -4,8 +4,8 @@ Signals derive from BaseException so that a workflow's own `except Exception:` c
 or a cancel: they always unwind to the runner, which records the outcome. The errors reported to workflow code
 live in errors.py (imported here too, where older code finds them).
 """
-from exchange.workflows.engine.errors import (ChildFailed, RecordedStepError, WaitTimeout,  # noqa: F401
-                                              WorkflowRuntimeError)
+from exchange.workflows.engine.errors import (ChildFailed, NonDeterminismError, RecordedStepError,  # noqa: F401
+                                              WaitTimeout, WorkflowRuntimeError)
 
 
 class EngineSignal(BaseException):
@@ -52,10 +52,6 @@ class HandBack(EngineSignal):
 
 class LostOwnership(EngineSignal):
     """Another executor recorded this run's progress first; this execution stops without writing."""
-
-
-class NonDeterminismError(WorkflowRuntimeError):
-    """A replayed run called a different step at a recorded position: the workflow code changed under it."""
 
 
 class NotInWorkflow(WorkflowRuntimeError):

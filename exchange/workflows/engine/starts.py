@@ -147,6 +147,7 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
         "deduplication_id": _optional_text(deduplicationId, "deduplicationId"),
         "inputs": dumps(stored),
         "application_version": applicationVersion,
+        "workflow_version": definition.version,
         "created_by": createdBy,
         "created_at": now,
         "updated_at": now,
@@ -160,7 +161,8 @@ def prepare(engine, workflowName, inputs=None, queueName=None, partitionKey=None
 
 _PACKED_FIELDS = ("workflow_uuid", "name", "status", "phase", "queue_name", "partition_key", "priority",
                   "deduplication_id", "inputs", "application_version", "created_by", "created_at", "updated_at",
-                  "timeout_ms")
+                  "timeout_ms", "workflow_version")
+_LATER_FIELDS = ("workflow_version",)  # an entry packed by an earlier release (kept in the kernel) has none
 PACKED_PREFIX = '{"workflow_uuid":"'  # every packed start begins with its id (a checked UUID, no escaping)
 
 
@@ -180,11 +182,11 @@ def pack(row):
     flushing thread does no per-row work, where binding fourteen values per row cost it more than the callers."""
     return ('{"workflow_uuid":"%s","name":%s,"status":%s,"phase":%s,"queue_name":%s,"partition_key":%s,'
             '"priority":%d,"deduplication_id":%s,"inputs":%s,"application_version":%s,"created_by":%s,'
-            '"created_at":%d,"updated_at":%d,"timeout_ms":%s}') % (
+            '"created_at":%d,"updated_at":%d,"timeout_ms":%s,"workflow_version":%s}') % (
         row["workflow_uuid"], quote(row["name"]), quote(row["status"]), _text(row["phase"]), quote(row["queue_name"]),
         _text(row["partition_key"]), row["priority"], _text(row["deduplication_id"]), row["inputs"] or "null",
         _text(row["application_version"]), _text(row["created_by"]), row["created_at"], row["updated_at"],
-        _number(row["timeout_ms"]))
+        _number(row["timeout_ms"]), _text(row.get("workflow_version")))
 
 
 def unpack(text):
@@ -193,6 +195,9 @@ def unpack(text):
     if not text.startswith(PACKED_PREFIX):
         return _unpack_length_prefixed(text)
     found = loads(text)
+    if isinstance(found, dict):
+        for field in _LATER_FIELDS:
+            found.setdefault(field, None)
     if not isinstance(found, dict) or sorted(found) != sorted(_PACKED_FIELDS):
         raise ValueError("not a packed start row")
     if found["inputs"] is not None:
@@ -213,6 +218,9 @@ def _unpack_length_prefixed(text):
     row = {}
     position = 0
     for field in _PACKED_FIELDS:
+        if field in _LATER_FIELDS:
+            row[field] = None
+            continue
         kind = text[position]
         if kind == "n":
             row[field] = None
