@@ -313,9 +313,10 @@ def test_buttons_follow_the_state_and_the_role(console):
     wid = start_demo(operator)
     wait_status(wid, "RUNNING", timeout=30)
     assert choices(operator.api("GET", "/api/runs/%s" % wid)) == {
-        "HOLD": True, "RESUME": False, "STOP": False, "RESET": True, "CANCEL": False, "RETRY": False}
+        "HOLD": True, "RESUME": False, "STOP": False, "RESET": True, "CANCEL": False, "RETRY": False,
+        "CONTINUE": False}
     assert choices(supervisor.api("GET", "/api/runs/%s" % wid)) == {
-        "HOLD": True, "RESUME": False, "STOP": True, "RESET": True, "CANCEL": True, "RETRY": False}
+        "HOLD": True, "RESUME": False, "STOP": True, "RESET": True, "CANCEL": True, "RETRY": False, "CONTINUE": False}
     assert not any(choices(viewer.api("GET", "/api/runs/%s" % wid)).values())
     reasons = dict((c["cmd"], c["reason"]) for c in operator.api("GET", "/api/runs/%s" % wid)["data"]["console"]["choices"])
     assert "otto" in reasons["STOP"] and "RESUME" in reasons["RESUME"]
@@ -326,7 +327,8 @@ def test_buttons_follow_the_state_and_the_role(console):
     assert choices(operator.api("GET", "/api/runs/%s/live" % wid))["RESUME"] is True
     wait_status(wid, "HELD", timeout=30)
     assert choices(operator.api("GET", "/api/runs/%s" % wid)) == {
-        "HOLD": False, "RESUME": True, "STOP": False, "RESET": True, "CANCEL": False, "RETRY": False}
+        "HOLD": False, "RESUME": True, "STOP": False, "RESET": True, "CANCEL": False, "RETRY": False,
+        "CONTINUE": False}
     assert operator.api("POST", "/api/runs/%s/commands" % wid, {"cmd": "RESUME"})["ok"]
     wait_phase(wid, "RUNNING")
 
@@ -338,7 +340,7 @@ def test_buttons_follow_the_state_and_the_role(console):
     assert wait_status(wid, "STOPPED", timeout=30)["status"] == "STOPPED"
     after = supervisor.api("GET", "/api/runs/%s" % wid)
     assert choices(after) == {"HOLD": False, "RESUME": False, "STOP": False, "RESET": False, "CANCEL": False,
-                              "RETRY": True}
+                              "RETRY": True, "CONTINUE": False}
     rejected = supervisor.api("POST", "/api/runs/%s/commands" % wid, {"cmd": "RESUME"})
     assert rejected["status"] == 409 and rejected["code"] == "COMMAND_REJECTED"
 
@@ -367,6 +369,107 @@ def test_retry_and_cancel_through_the_api(console):
     assert supervisor.api("GET", "/api/runs/%s" % new_id)["data"]["retryOf"] == wid
     supervisor.api("POST", "/api/runs/%s/commands" % new_id, {"cmd": "STOP"})
     wait_status(new_id, "STOPPED", timeout=30)
+
+
+# -- code versions: the runs of a version, and a run whose replay diverged ----------------------------------------
+def current_version(name):
+    return dict((w["name"], w["version"]) for w in service.listWorkflows()["data"]["workflows"])[name]
+
+
+def diverged_run(engine, steps=2):
+    """A t.linear run that ends ERROR with a NonDeterminismError at position 1, as when its workflow's code changed
+    under it: while claims are paused its record gets a step of another name at position 1 (as
+    test_engine_basics.py::test_a_changed_step_name_at_a_recorded_position_is_an_error), so its replay diverges."""
+    engine.kernel.set_flag("draining", True)
+    try:
+        time.sleep(0.1)  # a tick that had passed the draining check when it was set has finished its claims
+        wid = service.start(workflowName="t.linear", inputs={"resolved": {"steps": steps}})["data"]["workflowId"]
+        db = engine.store.db
+        db.execute("INSERT INTO workflows.operation_outputs (workflow_uuid, function_id, function_name, kind, status, "
+                   "output, attempts, started_at, completed_at) VALUES (?, 1, 'renamed', 'step', 'SUCCESS', '0', 1, "
+                   "1, 1)", (wid,))
+        db.execute("UPDATE workflows.workflow_status SET run_count = 1 WHERE workflow_uuid = ?", (wid,))
+    finally:
+        engine.kernel.set_flag("draining", False)
+    run = wait_status(wid)
+    assert run["status"] == "ERROR" and run["error"]["type"] == "NonDeterminismError", run
+    assert (run["error"]["functionId"], run["error"]["recordedName"], run["error"]["calledName"]) == (1, "renamed",
+                                                                                                     "count")
+    return wid
+
+
+def test_runs_are_listed_by_the_version_of_their_code(console):
+    client = signed_in(console, "vera")
+    quick_version, linear_version = current_version("demo.quick"), current_version("t.linear")
+    assert quick_version and linear_version and quick_version != linear_version
+    quick = [service.start(workflowName="demo.quick", inputs={"template": "default"})["data"]["workflowId"]
+             for _ in range(2)]
+    linear = service.start(workflowName="t.linear", inputs={"resolved": {"steps": 1}})["data"]["workflowId"]
+    for wid in quick + [linear]:
+        wait_status(wid, "SUCCESS")
+    listed = client.api("GET", "/api/runs")["data"]["runs"]
+    assert dict((r["workflowId"], r["workflowVersion"]) for r in listed) == {
+        quick[0]: quick_version, quick[1]: quick_version, linear: linear_version}
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=%s" % quick_version)) == sorted(quick)
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=%s&limit=1" % quick_version)) in ([quick[0]],
+                                                                                                 [quick[1]])
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=%s" % linear_version)) == [linear]
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=%s&workflowName=demo.quick" % linear_version)) == []
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=no-such-version")) == []
+    assert run_ids(client.api("GET", "/api/runs?workflowVersion=")) == sorted(quick + [linear])  # empty: no filter
+    assert client.api("GET", "/api/runs/%s" % linear)["data"]["workflowVersion"] == linear_version
+
+
+def test_continue_with_current_code_through_the_api(console, engine):
+    viewer, operator, supervisor = (signed_in(console, n) for n in ("vera", "otto", "sam"))
+    wid = diverged_run(engine)
+    other = service.start(workflowName="t.fails", inputs={"resolved": {"message": "not a divergence"}})
+    other = other["data"]["workflowId"]
+    assert wait_status(other)["status"] == "ERROR"
+
+    # the choice: only for a run whose replay diverged, and for the roles policy.CONTINUE names
+    run = supervisor.api("GET", "/api/runs/%s" % wid)
+    assert run["data"]["workflowVersion"] == current_version("t.linear")
+    assert choices(run)["CONTINUE"] is True and choices(run)["RETRY"] is True
+    assert "CONTINUE" in run["data"]["console"]["allowed"]
+    assert choices(supervisor.api("GET", "/api/runs/%s/live?log=0" % wid))["CONTINUE"] is True
+    reasons = dict((c["cmd"], c["reason"]) for c in operator.api("GET", "/api/runs/%s" % wid)["data"]["console"]["choices"])
+    assert choices(operator.api("GET", "/api/runs/%s" % wid))["CONTINUE"] is False
+    assert reasons["CONTINUE"] == "otto [operator] may not continue runs with the current code"
+    assert choices(viewer.api("GET", "/api/runs/%s" % wid))["CONTINUE"] is False
+    plain = supervisor.api("GET", "/api/runs/%s" % other)
+    assert choices(plain)["CONTINUE"] is False and choices(plain)["RETRY"] is True
+    reason = [c["reason"] for c in plain["data"]["console"]["choices"] if c["cmd"] == "CONTINUE"][0]
+    assert "NonDeterminismError" in reason
+    policy_rows = dict((c["cmd"], c) for c in viewer.api("GET", "/api/admin/policy")["data"]["commands"])
+    assert policy_rows["CONTINUE"]["roles"] == ["supervisor", "admin"] == policy_rows["RETRY"]["roles"]
+    assert policy_rows["CONTINUE"]["states"] == ["ERROR"]
+
+    # the routes: refused for an operator (403, recorded), for a run that did not diverge (409), without CSRF
+    forbidden = operator.api("POST", "/api/runs/%s/commands" % wid, {"cmd": "CONTINUE", "reason": "try"})
+    assert forbidden["status"] == 403 and forbidden["code"] == "COMMAND_FORBIDDEN"
+    assert operator.api("POST", "/api/runs/%s/continue" % wid, {})["code"] == "COMMAND_FORBIDDEN"
+    rejected = supervisor.api("POST", "/api/runs/%s/continue" % other, {})
+    assert rejected["status"] == 409 and rejected["code"] == "COMMAND_REJECTED"
+    assert supervisor.api("POST", "/api/runs/%s/continue" % wid, {}, csrf=False)["code"] == "CSRF_FAILED"
+    assert supervisor.api("GET", "/api/runs/%s/continue" % wid)["status"] == 405
+
+    # a supervisor continues it: a new linked run from the divergence, running the current code to the end
+    done = supervisor.api("POST", "/api/runs/%s/commands" % wid, {"cmd": "continue", "reason": "step renamed"})
+    assert done["status"] == 200 and done["code"] == "WORKFLOW_ENQUEUED", done
+    assert done["data"]["retryOf"] == wid and done["data"]["fromFunctionId"] == 1
+    again = supervisor.api("POST", "/api/runs/%s/continue" % wid, {"reason": "once more"})
+    assert again["code"] == "WORKFLOW_ENQUEUED" and again["data"]["workflowId"] != done["data"]["workflowId"]
+    for new_id in (done["data"]["workflowId"], again["data"]["workflowId"]):
+        after = wait_status(new_id)
+        assert after["status"] == "SUCCESS" and after["output"] == 10, after
+        assert after["retryOf"] == wid and after["createdBy"] == "sam"
+        assert choices(supervisor.api("GET", "/api/runs/%s" % new_id))["CONTINUE"] is False
+    log = [(c["cmd"], c["state"], c["actor"], c["reason"])
+           for c in viewer.api("GET", "/api/runs/%s/commands" % wid)["data"]["commands"]]
+    assert log == [("CONTINUE", "FORBIDDEN", "otto", "try"), ("CONTINUE", "FORBIDDEN", "otto", None),
+                   ("CONTINUE", "APPLIED", "sam", "step renamed"), ("CONTINUE", "APPLIED", "sam", "once more")]
+    assert [c["cmd"] for c in viewer.api("GET", "/api/runs/%s/commands" % other)["data"]["commands"]] == []
 
 
 def test_steps_of_a_run(console):
@@ -538,6 +641,8 @@ def test_admin_reads_for_everyone_changes_for_admins(console):
     viewer, admin = signed_in(console, "vera"), signed_in(console, "ada")
     executors = viewer.api("GET", "/api/admin/executors")["data"]["executors"]
     assert [e["executorId"] for e in executors] == ["test-0"]
+    has = executors[0]["workflows"]  # the workflows this executor registered, with the version of their code
+    assert has["demo.quick"] == current_version("demo.quick") and has["t.linear"] == current_version("t.linear")
     assert viewer.api("GET", "/api/admin/schema")["data"]["version"] >= 1
     assert viewer.api("GET", "/api/admin/policy")["ok"]
     assert viewer.api("POST", "/api/admin/maintenance", {"action": "drain"})["status"] == 403

@@ -1,6 +1,7 @@
 """Page behaviour in headless chromium beyond the operator's path of test_console_gateway.py: the error panel and Retry, typed parameter fields, paging,
 a failed step on the timeline, a JSON parameter, a run tree (parent, children, WAITING, the runs list without
-children, child starts and awaits on the timeline). Served by the CPython adapter over a CPython engine on PostgreSQL
+children, child starts and awaits on the timeline), code versions (a diverged run continued with the current code,
+the runs list's version column and filter, the executors' workflow versions on the admin page). Served by the CPython adapter over a CPython engine on PostgreSQL
 (the same handler and static files `./gateway run` serves; test_console_gateway.py covers the Jython host).
 """
 import re
@@ -13,6 +14,8 @@ from conftest import EngineFactory, open_page, wait_for, wait_status
 from exchange.workflows.api import service
 from exchange.workflows.engine.context import getWorkflows
 from exchange.workflows.engine.decorators import workflow
+from exchange.workflows.host import runtime
+from test_console_api import diverged_run
 from workflows_api import server
 from workflows_api.users import UserStore
 from workflows_for_tests import GATES, count_step, gate_step
@@ -284,3 +287,54 @@ def test_a_failed_await_links_the_failed_child(site, page):
     page.goto(site + "/runs/%s" % wid)
     expect(page.locator("#children-table tbody tr[data-run-id='%s'] .pill" % output["bad"])).to_have_text("ERROR")
     expect(page.locator("#children-table tbody tr[data-run-id='%s'] .pill" % output["good"])).to_have_text("SUCCESS")
+
+
+def test_a_diverged_run_continues_with_the_current_code(site, page):
+    wid = diverged_run(runtime.engine())
+    version = service.getWorkflow(workflowId=wid)["data"]["workflowVersion"]
+    sign_in(page, site, "sam", "/runs/%s" % wid)
+    expect(page.locator("#run-status .pill")).to_have_text("ERROR")
+    expect(page.locator("#run-version")).to_have_text(version)
+    line = page.locator("#run-diverged")
+    expect(line).to_be_visible()
+    expect(line).to_contain_text("Diverged at position 1: the run recorded step renamed, the code now calls step count")
+    expect(line.locator("code")).to_have_text(["renamed", "count"])
+    button = page.locator("#cmd-CONTINUE")
+    expect(button).to_have_text("Continue with current code")
+    expect(button).to_be_enabled()
+    page.fill("#command-reason", "step renamed on purpose")
+    button.click()
+    result = page.locator("#command-result")
+    expect(result).to_contain_text("WORKFLOW_ENQUEUED")
+    result.locator("a").click()
+    page.wait_for_url(re.compile(r".*/runs/[0-9a-f-]{36}$"))
+    new_id = page.url.rsplit("/", 1)[1]
+    assert new_id != wid
+    expect(page.locator("#run-status .pill")).to_have_text("SUCCESS")  # the page follows it live to its end
+    expect(page.locator("#run-facts a")).to_have_text(wid)  # Retry of
+    expect(page.locator("#run-diverged")).to_be_hidden()
+    expect(page.locator("#cmd-RETRY")).to_be_disabled()
+    expect(page.locator("#cmd-CONTINUE")).to_have_count(0)  # not a diverged run: no such button
+    assert wait_status(new_id)["output"] == 10
+
+    # the runs list: the version column, and the version filter kept in the URL
+    page.goto(site + "/runs?workflowVersion=%s" % version)
+    expect(page.locator("#f-version")).to_have_value(version)
+    rows = page.locator("#runs-table tbody tr[data-run-id]")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#runs-table tbody tr[data-run-id='%s'] td.version" % wid)).to_have_text(version)
+    page.fill("#f-version", "no-such-version")
+    page.click("#apply-filters")
+    expect(page.locator("#runs-table tbody")).to_contain_text("No runs match these filters.")
+    assert "workflowVersion=no-such-version" in page.url
+
+    # the admin page: the workflows each executor has, with their versions
+    page.goto(site + "/admin")
+    cell = page.locator("#executors-table tbody tr[data-executor='test-0'] details.executor-workflows")
+    expect(cell.locator("summary")).to_contain_text("workflows")
+    cell.locator("summary").click()
+    chip = cell.locator(".chip[data-workflow='t.linear']")
+    expect(chip).to_be_visible()
+    expect(chip).to_have_text("t.linear@%s" % version)
+    expect(cell.locator(".chip.differs")).to_have_count(0)
+    expect(page.locator("#policy-table tbody tr[data-cmd='CONTINUE']")).to_contain_text("supervisor, admin")

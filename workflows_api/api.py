@@ -77,7 +77,8 @@ def list_runs(call):
                             createdFrom=call.arg("createdFrom") or None, createdTo=call.arg("createdTo") or None,
                             limit=call.arg("limit") or 50, cursor=call.arg("cursor") or None,
                             parentWorkflowId=call.arg("parentWorkflowId") or None,
-                            topLevelOnly=(call.arg("topLevelOnly") or "").lower() in ("1", "true", "yes"))
+                            topLevelOnly=(call.arg("topLevelOnly") or "").lower() in ("1", "true", "yes"),
+                            workflowVersion=call.arg("workflowVersion") or None)
 
 
 START_FIELDS = ("workflowName", "inputs", "queueName", "partitionKey", "priority", "deduplicationId",
@@ -116,8 +117,27 @@ def command_choices(run, pending, caller):
                     "reason": None if (retryable and may_retry) else (
                         "%s may not retry runs" % actor.describe() if not may_retry
                         else "only a run that ended in %s can be retried" % ", ".join(commands.RETRYABLE))})
-    return success("OK", "commands", {"allowed": allowed + ([policy.RETRY] if retryable and may_retry else []),
-                                      "choices": choices, "user": caller.name, "roles": caller.roles})
+    continuable = diverged(run) is not None
+    may_continue = policy.may(actor, policy.CONTINUE, roles)
+    choices.append({"cmd": policy.CONTINUE, "allowed": continuable and may_continue, "declared": False,
+                    "reason": None if (continuable and may_continue) else (
+                        "%s may not continue runs with the current code" % actor.describe() if not may_continue
+                        else CONTINUE_ONLY)})
+    extra = [c for c, ok in ((policy.RETRY, retryable and may_retry), (policy.CONTINUE, continuable and may_continue))
+             if ok]
+    return success("OK", "commands", {"allowed": allowed + extra, "choices": choices, "user": caller.name,
+                                      "roles": caller.roles})
+
+
+CONTINUE_ONLY = ("only a run that ended in ERROR because its replay diverged from its record (NonDeterminismError) "
+                 "can continue with the current code")
+
+
+def diverged(run):
+    """The error of a run whose replay diverged from its record (ERROR, NonDeterminismError with its position), the
+    runs service.continueWithCurrentCode takes; None for any other run. The engine checks again when it is sent."""
+    error = run.get("error")
+    return error if commands.divergence(run.get("status"), error) is not None else None
 
 
 def _pending(command_rows):
@@ -197,6 +217,8 @@ def send_command(call):
         if cmd.strip().upper() == policy.RETRY:
             return service.retry(workflowId=wid, fromStep=body.get("fromStep"), actor=call.caller.actor(),
                                  reason=_reason(body))
+        if cmd.strip().upper() == policy.CONTINUE:
+            return service.continueWithCurrentCode(workflowId=wid, actor=call.caller.actor(), reason=_reason(body))
     return service.sendCommand(workflowId=wid, cmd=cmd, reason=_reason(body), actor=call.caller.actor(),
                                payload=body.get("payload"))
 
@@ -209,6 +231,13 @@ def retry_run(call):
     body = call.body()
     return service.retry(workflowId=call.groups[0], fromStep=body.get("fromStep"), actor=call.caller.actor(),
                          reason=_reason(body))
+
+
+def continue_run(call):
+    """POST /api/runs/<uuid>/continue: a run whose replay diverged goes on under the current code (a new linked
+    run); the engine checks the role (policy.CONTINUE) and the run, and records the decision in its command log."""
+    return service.continueWithCurrentCode(workflowId=call.groups[0], actor=call.caller.actor(),
+                                           reason=_reason(call.body()))
 
 
 # -- queues and admin ---------------------------------------------------------------------------------------------
@@ -271,6 +300,8 @@ def command_policy(call):
         rows.append({"cmd": cmd, "roles": list(table.get(cmd, ())),
                      "states": list(policy.ALLOWED_STATES.get(cmd, commands.RETRYABLE if cmd == policy.RETRY
                                                               else ()))})
+    rows.append({"cmd": policy.CONTINUE, "roles": list(table.get(policy.CONTINUE, ())), "states": list(commands.CONTINUABLE),
+                 "note": "only a run whose replay diverged from its record (NonDeterminismError)"})
     rows.append({"cmd": "custom", "roles": list(table.get("*", ())), "states": list(policy.CUSTOM_ALLOWED_STATES)})
     return success("OK", "command policy", {"commands": rows})
 
@@ -390,6 +421,7 @@ ROUTES = [
     ("POST", r"/api/runs/%s/commands" % UUID, send_command),
     ("POST", r"/api/runs/%s/cancel" % UUID, cancel_run),
     ("POST", r"/api/runs/%s/retry" % UUID, retry_run),
+    ("POST", r"/api/runs/%s/continue" % UUID, continue_run),
     ("GET", r"/api/runs/%s/steps" % UUID, list_steps),
     ("GET", r"/api/queues", list_queues),
     ("GET", r"/api/admin/executors", executors),

@@ -1,13 +1,47 @@
-/* Admin page: executors, maintenance (drain / resume dispatch), retention, schema version, command policy. */
+/* Admin page: executors (with the workflows each has registered and their code versions), maintenance (drain /
+resume dispatch), retention, schema version, command policy. */
 (function () {
   "use strict";
   var h = WF.h, $ = WF.$;
   var isAdmin = false;
+  var opened = {};    // executor id -> its workflow list is open (kept across the 3 s refresh)
+  var current = {};   // workflow name -> its current version (GET /api/workflows: the console's gateway)
+
+  /* name@version chips of one executor's workflows; a version other than the current one is marked, so during a
+     rolling update the gateways that still run other code stand out */
+  function workflowsCell(e) {
+    var names = Object.keys(e.workflows || {}).sort();
+    if (!names.length) { return h("td", { class: "muted", text: "none" }); }
+    var differ = 0;
+    var chips = names.map(function (name) {
+      var version = e.workflows[name];
+      var other = current[name] !== undefined && current[name] !== version;
+      if (other) { differ += 1; }
+      return h("span", { class: "chip" + (other ? " differs" : ""), dataset: { workflow: name, version: version || "" },
+                         title: other ? "this executor has version " + version + "; the current version is " + current[name]
+                                      : "version " + version },
+               h("span", { class: "chip-name", text: name }), h("span", { class: "chip-version", text: "@" + version }));
+    });
+    var summary = h("summary", {}, names.length + (names.length === 1 ? " workflow" : " workflows"),
+                    differ ? h("span", { class: "differ-count", text: " \u00b7 " + differ + " not current" }) : null);
+    var details = h("details", { class: "executor-workflows", open: !!opened[e.executorId] }, summary,
+                    h("div", { class: "chips" }, chips));
+    details.addEventListener("toggle", function () { opened[e.executorId] = details.open; });
+    return h("td", {}, details);
+  }
+
+  function workflows() {
+    return WF.api("GET", "/api/workflows").then(function (env) {
+      if (!env.ok) { return; }
+      current = {};
+      env.data.workflows.forEach(function (w) { current[w.name] = w.version; });
+    });
+  }
 
   function executors() {
     return WF.api("GET", "/api/admin/executors").then(function (env) {
       var body = WF.clear($("executors-table").tBodies[0]);
-      if (!env.ok) { body.appendChild(h("tr", {}, h("td", { colspan: 9, text: env.message }))); return; }
+      if (!env.ok) { body.appendChild(h("tr", {}, h("td", { colspan: 10, text: env.message }))); return; }
       env.data.executors.forEach(function (e) {
         var stale = e.heartbeatAgeMs > env.data.leaseMs;
         body.appendChild(h("tr", { dataset: { executor: e.executorId } },
@@ -19,7 +53,8 @@
           h("td", { class: "num", text: e.workers }),
           h("td", { class: "num", text: e.executing }),
           h("td", { text: WF.fmtTime(e.startedAt) }),
-          h("td", { class: "num", text: WF.fmtDuration(e.heartbeatAgeMs) })));
+          h("td", { class: "num", text: WF.fmtDuration(e.heartbeatAgeMs) }),
+          workflowsCell(e)));
       });
     });
   }
@@ -57,7 +92,8 @@
       var body = WF.clear($("policy-table").tBodies[0]);
       if (!env.ok) { return; }
       env.data.commands.forEach(function (c) {
-        body.appendChild(h("tr", {}, h("td", { class: "mono", text: c.cmd }), h("td", { text: c.states.join(", ") }),
+        body.appendChild(h("tr", { dataset: { cmd: c.cmd } }, h("td", { class: "mono", text: c.cmd }),
+                           h("td", {}, c.states.join(", "), c.note ? h("div", { class: "muted", text: c.note }) : null),
                            h("td", { text: c.roles.join(", ") })));
       });
     });
@@ -91,6 +127,6 @@
       note.hidden = false;
     }
     maintenance(); retention(); schema(); policyTable();
-    WF.poller(executors, 3000);
+    WF.poller(function () { return workflows().then(executors); }, 3000);
   });
 })();

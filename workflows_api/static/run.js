@@ -1,6 +1,8 @@
 /* Run details: facts, inputs/output/error, events, live log, event history, command log and command buttons; for a
 run that starts runs, its children and (while WAITING) what it waits for; for a child, its parent and root; for a
-DELAYED run, when it starts; for a run a schedule started, the schedule and its fire time.
+DELAYED run, when it starts; for a run a schedule started, the schedule and its fire time; the version of its
+workflow's code it started under, and for a run whose replay diverged from its record after its code changed
+(ERROR, NonDeterminismError) where it diverged and the "Continue with current code" button (command CONTINUE).
 
 While the run is active the page polls /api/runs/<id>/live every 500 ms with the last log offset and event-history
 id it has, so each poll returns only new log entries and history rows (plus status, phase, children and the command
@@ -13,7 +15,8 @@ log).
   var runId = match ? match[1].toLowerCase() : null;
   var afterOffset = -1, afterHistoryId = 0, logCount = 0;
   var poll = null, finalPolls = 0, busy = false;
-  var LABELS = { CANCEL: "Cancel", RETRY: "Retry" };
+  var LABELS = { CANCEL: "Cancel", RETRY: "Retry", CONTINUE: "Continue with current code" };
+  var NEW_RUN = { RETRY: true, CONTINUE: true };  // commands whose answer is a new run to open
   var buttons = {};
   var OPERATIONS = { awaitAll: "all of", awaitFirst: "the first of", awaitResult: "the result of" };
 
@@ -79,6 +82,35 @@ log).
                     run.debounceKey ? "; a debounced burst (key " + run.debounceKey + "): a later call moves the start on" : ""]);
   }
 
+  /* The error of a run whose replay diverged from its record (its code changed under it), else null */
+  function divergence(run) {
+    var e = run.error;
+    return run.status === "ERROR" && e && e.type === "NonDeterminismError" && typeof e.functionId === "number" ? e : null;
+  }
+
+  function called(kind, name) {
+    return [(kind || "operation") + " ", h("code", { text: name === null || name === undefined ? "?" : String(name) })];
+  }
+
+  /* "Diverged at position 3: the run recorded step 'rinse', the code now calls step 'fill'
+     (it took the old branch of patch 'extra-check', which deprecatePatch removed). Continue with current code ..." */
+  function renderDiverged(run) {
+    var box = $("run-diverged"), e = divergence(run);
+    if (!e) { box.hidden = true; WF.clear(box); return; }
+    WF.clear(box);
+    box.hidden = false;
+    box.dataset.functionId = String(e.functionId);
+    WF.append(box, [h("strong", { text: "Diverged" }), " at position ", h("span", { class: "position", text: String(e.functionId) }),
+                    ": the run recorded ", called(e.recordedKind, e.recordedName), ", the code now calls ",
+                    called(e.calledKind, e.calledName)]);
+    if (e.patch) {
+      WF.append(box, [" (it took the old branch of patch ", h("code", { class: "patch", text: String(e.patch) }),
+                      ", which deprecatePatch removed)"]);
+    }
+    WF.append(box, ". Continue with current code starts a new run that keeps the records before position " +
+              e.functionId + " and runs the current code from there.");
+  }
+
   function renderChildren(run, now) {
     var children = run.children || [];
     $("children-card").hidden = !children.length;
@@ -112,6 +144,7 @@ log).
         fact(dl, "Root", h("span", { id: "root-link" }, WF.runLink(run.rootWorkflowId)));
       }
     }
+    fact(dl, "Version", run.workflowVersion ? h("span", { id: "run-version", class: "mono", text: run.workflowVersion }) : null);
     fact(dl, "Queue", run.queueName);
     fact(dl, "Partition key", run.partitionKey);
     fact(dl, "Priority", String(run.priority));
@@ -148,6 +181,7 @@ log).
     }
     renderStarts(run, now);
     renderWaiting(run, now);
+    renderDiverged(run);
     renderChildren(run, now);
     var events = WF.clear($("events-table").tBodies[0]);
     Object.keys(run.events || {}).sort().forEach(function (key) {
@@ -233,9 +267,10 @@ log).
     if (!commands.length) { body.appendChild(h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No commands sent." }))); }
   }
 
-  function renderButtons(choices) {
+  function renderButtons(choices, run) {
     var bar = $("command-bar");
     (choices || []).forEach(function (c) {
+      if (c.cmd === "CONTINUE" && !divergence(run)) { return; }  // only for a run whose replay diverged
       var btn = buttons[c.cmd];
       if (!btn) {
         btn = h("button", { type: "button", id: "cmd-" + c.cmd, class: "cmd cmd-" + c.cmd, text: LABELS[c.cmd] || c.cmd,
@@ -256,7 +291,7 @@ log).
     WF.api("POST", "/api/runs/" + runId + "/commands", { cmd: cmd, reason: reason || null }).then(function (env) {
       busy = false;
       var box = WF.notice($("command-result"), env);
-      if (cmd === "RETRY" && env.ok) {
+      if (NEW_RUN[cmd] && env.ok) {
         WF.append(box, [" ", WF.runLink(env.data.workflowId, "open the new run")]);
       }
       box.dataset.cmd = cmd;
@@ -279,7 +314,7 @@ log).
       appendHistory(data.history || []);
       afterHistoryId = Math.max(afterHistoryId, data.lastHistoryId);
       renderCommands(data.commands || [], data.run.parentWorkflowId);
-      renderButtons(data.console ? data.console.choices : []);
+      renderButtons(data.console ? data.console.choices : [], data.run);
       if (WF.isTerminal(data.run.status)) {
         finalPolls += 1;
         return finalPolls < 2;  // one more poll after the end picks up the last log lines, then stop

@@ -1,6 +1,7 @@
 /* Runs monitor: filters in the URL, newest first, keyset pages (nextCursor), live refresh of the current page.
 Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leaves them out, and parentWorkflowId=<id>
-(the run page's "in the runs list" link) shows only the children of one run. */
+(the run page's "in the runs list" link) shows only the children of one run. Each run shows the version of its
+workflow's code it started under (as text, shortened); the version filter is workflowVersion=<version>. */
 (function () {
   "use strict";
   var h = WF.h, $ = WF.$;
@@ -8,6 +9,7 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
   var nextCursor = null;
   var poll = null;
   var parentFilter = "";    // ?parentWorkflowId=: only the runs this run started
+  var VERSION_CHARS = 16;   // a digest "src-1a2b3c4d5e6f" in full; longer version texts are cut (the whole in the tooltip)
 
   function toLocalInput(ms) {
     if (!ms) { return ""; }
@@ -31,6 +33,7 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
     $("f-status").value = q.get("status") || "";
     $("f-queue").value = q.get("queueName") || "";
     $("f-partition").value = q.get("partitionKey") || "";
+    $("f-version").value = q.get("workflowVersion") || "";
     $("f-from").value = toLocalInput(q.get("createdFrom"));
     $("f-to").value = toLocalInput(q.get("createdTo"));
     if (q.get("limit")) { $("f-limit").value = q.get("limit"); }
@@ -51,6 +54,7 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
     if ($("f-status").value) { q.set("status", $("f-status").value); }
     if ($("f-queue").value.trim()) { q.set("queueName", $("f-queue").value.trim()); }
     if ($("f-partition").value.trim()) { q.set("partitionKey", $("f-partition").value.trim()); }
+    if ($("f-version").value.trim()) { q.set("workflowVersion", $("f-version").value.trim()); }
     if (fromLocalInput($("f-from").value)) { q.set("createdFrom", fromLocalInput($("f-from").value)); }
     if (fromLocalInput($("f-to").value)) { q.set("createdTo", fromLocalInput($("f-to").value)); }
     if ($("f-top-level").checked) { q.set("topLevelOnly", "1"); }
@@ -59,12 +63,21 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
     return q;
   }
 
+  /* the run's code version as text, cut to VERSION_CHARS (the whole in the tooltip) */
+  function versionCell(version) {
+    if (!version) { return h("td", { class: "version muted", text: "-" }); }
+    var text = String(version);
+    var shown = text.length > VERSION_CHARS ? text.substring(0, VERSION_CHARS - 1) + "\u2026" : text;
+    return h("td", { class: "version mono", title: "version " + text, dataset: { version: text }, text: shown });
+  }
+
   function row(run) {
     return h("tr", { dataset: { runId: run.workflowId } },
       h("td", {}, WF.pill(run.status),
         run.status === "DELAYED" && run.startsAt ? h("span", { class: "starts-at", title: "not claimed before this time",
                                                                 text: "starts " + WF.fmtTime(run.startsAt) }) : null),
       h("td", { text: run.workflowName }),
+      versionCell(run.workflowVersion),
       h("td", {}, WF.runLink(run.workflowId, run.workflowId.substring(0, 8)),
         run.parentWorkflowId ? h("a", { class: "child-of", href: WF.url("/runs/" + encodeURIComponent(run.parentWorkflowId)),
                                         title: "started by run " + run.parentWorkflowId,
@@ -88,7 +101,7 @@ Child runs carry a link to their parent; "hide child runs" (topLevelOnly=1) leav
       err.hidden = true;
       env.data.runs.forEach(function (run) { body.appendChild(row(run)); });
       if (!env.data.runs.length) {
-        body.appendChild(h("tr", {}, h("td", { colspan: 9, class: "empty", text: "No runs match these filters." })));
+        body.appendChild(h("tr", {}, h("td", { colspan: 10, class: "empty", text: "No runs match these filters." })));
       }
       nextCursor = env.data.nextCursor;
       $("next-page").disabled = !nextCursor;

@@ -12,6 +12,18 @@ from exchange.workflows.util.errors import InvalidArgument, NotFound, WorkflowsE
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
 RETRYABLE = (ERROR, STOPPED, CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED)
+CONTINUABLE = (ERROR,)  # and only with a NonDeterminismError: see divergence()
+
+
+def divergence(status, error):
+    """The position at which a run's replay diverged from its record (an ERROR with NonDeterminismError and its
+    functionId: the runs continue_with_current_code takes), or None."""
+    if status not in CONTINUABLE or not isinstance(error, dict) or error.get("type") != "NonDeterminismError":
+        return None
+    position = error.get("functionId")
+    if isinstance(position, bool) or not isinstance(position, integer_types):
+        return None
+    return int(position)
 
 
 class CommandRecord(object):
@@ -163,14 +175,15 @@ def continue_with_current_code(engine, workflow_uuid, actor=None, reason=None):
     current code from there. Returns (new workflow id, the position of the divergence)."""
     run, who = _ended_run(engine, workflow_uuid, policy.CONTINUE, actor, reason)
     error = loads(run["error"]) if run["error"] else {}
-    position = error.get("functionId") if isinstance(error, dict) else None
-    if run["status"] != ERROR or error.get("type") != "NonDeterminismError" or not isinstance(position, integer_types):
+    position = divergence(run["status"], error)
+    if position is None:
         raise WorkflowsError("only a run that ended in ERROR because its replay diverged from its record "
                              "(NonDeterminismError) can continue with the current code; this one is %s%s"
-                             % (run["status"], (" (%s)" % error.get("type")) if error.get("type") else ""),
+                             % (run["status"], (" (%s)" % error.get("type")) if isinstance(error, dict) and
+                                error.get("type") else ""),
                              code="COMMAND_REJECTED", data={"status": run["status"]})
     checkpoints = engine.store.load_checkpoints(run["workflow_uuid"])
-    return _run_again(engine, run, who, reason, checkpoints, int(position), policy.CONTINUE,
+    return _run_again(engine, run, who, reason, checkpoints, position, policy.CONTINUE,
                       "continued under the current code as %s from position %d")
 
 
