@@ -63,6 +63,9 @@ def test_a_run_started_under_one_generation_finishes_under_the_next(fake_system,
     engine2 = runtime2.current()
     assert engine2.generation == 2 and engine2.host.executes
     assert engine2.executor_id == engine1.executor_id
+    # the gateway log names the generation, the modules it loaded and the registry's changes since the last start
+    loaded = fake_system.fake.log_records.find(logger="exchange.workflows.engine", contains="generation 2 loaded")
+    assert loaded and "jy_workflows" in loaded[-1][2] and "unchanged" in loaded[-1][2], loaded
     assert service2.getWorkflow(workflowId=wid)["data"]["status"] == "RUNNING"  # s2 is still running, old code
 
     gate.release()  # s2 finishes under generation 1, which then hands the run back at the boundary

@@ -11,7 +11,7 @@ from exchange.workflows.store.store import Store
 from exchange.workflows.store.transitions import NOTIFY_CHANNEL, WAKE_PAYLOAD
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.errors import ExecutorIdInUse, WorkflowsError
-from exchange.workflows.util.jsoncodec import dumps
+from exchange.workflows.util.jsoncodec import dumps, loads
 
 
 LOG_FLUSH_MS = 250
@@ -95,10 +95,12 @@ class Engine(object):
         if self.generation > 1:
             self.kernel.retire_threads()  # the previous generation's threads finish and end; this one gets new ones
         self.pool_size = self.kernel.ensure_workers(self.config.workers)
+        previous = self.store.executor_workflows(self.executor_id)  # what this gateway had before this start
         self.register()
         if self.store.dialect.supports_notify:
             self.store.notify(PEER_PAYLOAD + self.kernel.instance)  # gateways that thought they were alone: not now
         self.publish_definitions()
+        self._log_code(previous)
         if self.config.own_timer:
             self.kernel.start_ticks(self.dispatch, self.config.tick_ms)
         self.kernel.schedule_repeating("logFlush", self.flush_logs, LOG_FLUSH_MS)
@@ -177,6 +179,14 @@ class Engine(object):
         self.store.publish_definitions("queues", [{"name": q.name, "definition": dumps(q.as_dict())}
                                                   for q in self.queues.all()], self.executor_id, now)
         schedules.sync_declared(self, now)
+
+    def _log_code(self, previous):
+        """At a start (in Ignition also the start of a project save's new scripts): the modules loaded and what
+        changed in the registry since this gateway's previous start."""
+        changes = reloads.compare(loads(previous) if previous else {}, self.registry.versions())
+        changes.update({"modules": list(self.registry.modules), "errors": self.module_errors,
+                        "generation": self.generation if self.generation > 1 else None})
+        self._log.info(reloads.describe(changes, "generation %d loaded" % self.generation))
 
     def reload_code(self, modules=None, folders=None):
         """Load workflow modules again (SIGHUP of the standalone gateway, admin.loadModules): see reloads.py.

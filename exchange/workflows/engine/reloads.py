@@ -59,20 +59,24 @@ def reload_modules(engine, names=None, folders=None):
         except:  # noqa: E722 - a Java exception from user module code must not stop the others
             registry.put_back(taken)  # the workflows the module had stay as they were
             errors[name] = "%s: %s" % (sys.exc_info()[0].__name__, sys.exc_info()[1])
-    after = registry.versions()
-    changes = {"modules": done, "errors": errors,
-               "added": sorted([n for n in after if n not in before]),
-               "removed": sorted([n for n in before if n not in after]),
-               "changed": [{"workflow": n, "from": before[n], "to": after[n]} for n in sorted(after)
-                           if n in before and before[n] != after[n]],
-               "unchanged": len([n for n in after if before.get(n) == after[n]])}
+    changes = compare(before, registry.versions())
+    changes.update({"modules": done, "errors": errors})
     changes["generation"] = engine.code_reloaded(changes)
     return changes
 
 
-def describe(changes):
+def compare(before, after):
+    """What changed from one {workflow: version} to another: added, removed, changed (from, to), unchanged."""
+    return {"added": sorted([n for n in after if n not in before]),
+            "removed": sorted([n for n in before if n not in after]),
+            "changed": [{"workflow": n, "from": before[n], "to": after[n]} for n in sorted(after)
+                        if n in before and before[n] != after[n]],
+            "unchanged": len([n for n in after if before.get(n) == after[n]])}
+
+
+def describe(changes, verb="reloaded"):
     """One line for the gateway log."""
-    parts = ["reloaded %s" % (", ".join(changes["modules"]) or "no module")]
+    parts = ["%s %s" % (verb, ", ".join(changes["modules"]) or "no module")]
     if changes["added"]:
         parts.append("workflows added: %s" % ", ".join(changes["added"]))
     if changes["removed"]:

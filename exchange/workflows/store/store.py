@@ -257,6 +257,11 @@ class Store(object):
             "AND e.heartbeat_at >= ? AND e.state <> 'stopped')%s ORDER BY s.priority, s.created_at LIMIT ?"
             % (_EXECUTING, of_names), [executor_id, stale_before] + ([names] if names is not None else []) + [limit])
 
+    def executor_workflows(self, executor_id):
+        """The JSON {name: version} an executor last registered, or None."""
+        rows = self.db.query("SELECT workflows FROM workflows.executors WHERE executor_id = ?", (executor_id,))
+        return rows[0][0] if rows else None
+
     def set_executor_workflows(self, executor_id, instance, workflows_json):
         """The workflows (and their versions) this executor has registered, as JSON {name: version}."""
         self.db.execute("UPDATE workflows.executors SET workflows = ? WHERE executor_id = ? AND instance = ?",
