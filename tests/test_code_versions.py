@@ -210,6 +210,8 @@ def test_a_replacement_that_removes_a_recorded_step_names_the_divergence_and_con
 
 
 def test_deprecate_patch_passes_the_marker_and_names_the_patch_when_a_run_took_the_old_branch(engine, module):
+    if engine.store.dialect.name != "postgresql":
+        pytest.skip("once, on PostgreSQL: the patch's records are the same on both (the other tests here run on both)")
     module.load(VERSION_1)
     old_branch = start(module.workflow, delay=0.6)
     after_steps(old_branch, 4)  # past the patch's place under the code without it

@@ -154,7 +154,7 @@ def test_the_recorded_reading_decides_the_branch_when_the_run_replays_past_the_w
     wid = start("t.tank_then_nap", path=LEVEL, above=50, nap=1.2)
     waiting(wid)
     engine.host.tags.write([LEVEL], [150])
-    wait_for(lambda: run(wid)["waitingFor"] and run(wid)["waitingFor"]["operation"] == "sleep", timeout=10,
+    wait_for(lambda: (run(wid)["waitingFor"] or {}).get("operation") == "sleep", timeout=10,
              message="the run to sleep (parked) after the wait")
     engine.host.tags.write([LEVEL], [60])  # changed again before the run wakes and replays past the wait
     done = wait_status(wid)
