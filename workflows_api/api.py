@@ -7,14 +7,13 @@ records who did it and applies its role tables itself. docs/console.md (API) lis
 import re
 
 from exchange.workflows.api import admin, params, service
-from exchange.workflows.engine import commands, policy, starts
+from exchange.workflows.engine import commands, policy
 from exchange.workflows.host import runtime
 from exchange.workflows.util import ids
 from exchange.workflows.util.envelope import failure, guarded, success
 from workflows_api.messages import unquote_path
 
 UUID = r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-BUTTONS = (policy.HOLD, policy.RESUME, policy.STOP, policy.RESET, policy.CANCEL)
 STATUS_BY_CODE = {
     "INVALID_ARGUMENT": 400, "BAD_REQUEST": 400, "UNKNOWN_WORKFLOW": 400, "UNKNOWN_QUEUE": 400,
     "UNAUTHENTICATED": 401, "LOGIN_FAILED": 401,
@@ -98,39 +97,11 @@ def start_run(call):
 
 @guarded
 def command_choices(run, pending, caller):
-    """Which command buttons this caller may press now, and why the others are off (policy.allowed_now)."""
-    engine = runtime.engine()
-    definition = starts.find_definition(engine, run["workflowName"])
-    declared = tuple(definition.commands) if definition is not None else ()
-    roles = commands.command_roles(engine)
-    actor = policy.actor_from(caller.actor())
-    allowed = policy.allowed_now(run["status"], pending, actor, declared, roles)
-    choices = []
-    for cmd in list(BUTTONS) + [c for c in declared if c not in BUTTONS]:
-        verdict = policy.judge(cmd, {"status": run["status"], "name": run["workflowName"]}, pending, actor, declared,
-                               roles)
-        choices.append({"cmd": cmd, "allowed": cmd in allowed, "reason": None if cmd in allowed else verdict.reason,
-                        "declared": cmd in declared})
-    retryable = run["status"] in commands.RETRYABLE
-    may_retry = policy.may(actor, policy.RETRY, roles)
-    choices.append({"cmd": policy.RETRY, "allowed": retryable and may_retry, "declared": False,
-                    "reason": None if (retryable and may_retry) else (
-                        "%s may not retry runs" % actor.describe() if not may_retry
-                        else "only a run that ended in %s can be retried" % ", ".join(commands.RETRYABLE))})
-    continuable = diverged(run) is not None
-    may_continue = policy.may(actor, policy.CONTINUE, roles)
-    choices.append({"cmd": policy.CONTINUE, "allowed": continuable and may_continue, "declared": False,
-                    "reason": None if (continuable and may_continue) else (
-                        "%s may not continue runs with the current code" % actor.describe() if not may_continue
-                        else CONTINUE_ONLY)})
-    extra = [c for c, ok in ((policy.RETRY, retryable and may_retry), (policy.CONTINUE, continuable and may_continue))
-             if ok]
-    return success("OK", "commands", {"allowed": allowed + extra, "choices": choices, "user": caller.name,
+    """Which command buttons this caller may press now, and why the others are off (commands.command_choices)."""
+    allowed, choices = commands.command_choices(runtime.engine(), run["workflowName"], run["status"], run.get("error"),
+                                                pending, caller.actor())
+    return success("OK", "commands", {"allowed": allowed, "choices": choices, "user": caller.name,
                                       "roles": caller.roles})
-
-
-CONTINUE_ONLY = ("only a run that ended in ERROR because its replay diverged from its record (NonDeterminismError) "
-                 "can continue with the current code")
 
 
 def diverged(run):

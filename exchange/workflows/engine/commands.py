@@ -106,6 +106,43 @@ def send_command(engine, workflow_uuid, cmd, reason=None, actor=None, payload=No
     return record, run
 
 
+BUTTONS = (policy.HOLD, policy.RESUME, policy.STOP, policy.RESET, policy.CANCEL)
+CONTINUE_ONLY = ("only a run that ended in ERROR because its replay diverged from its record (NonDeterminismError) "
+                 "can continue with the current code")
+
+
+def command_choices(engine, name, status, error, pending, actor):
+    """Which commands this actor may send to a run now, and why the others are off: (allowed, choices), choices a
+    list of {"cmd", "allowed", "reason", "declared"} for HOLD, RESUME, STOP, RESET, CANCEL, the commands the
+    workflow declares, RETRY and CONTINUE. What every operator UI shows (the web console, Perspective views); the
+    engine judges each command again when it is sent."""
+    definition = find_definition(engine, name)
+    declared = tuple(definition.commands) if definition is not None else ()
+    roles = command_roles(engine)
+    who = policy.actor_from(actor)
+    allowed = policy.allowed_now(status, pending, who, declared, roles)
+    choices = []
+    for cmd in list(BUTTONS) + [c for c in declared if c not in BUTTONS]:
+        verdict = policy.judge(cmd, {"status": status, "name": name}, pending, who, declared, roles)
+        choices.append({"cmd": cmd, "allowed": cmd in allowed, "reason": None if cmd in allowed else verdict.reason,
+                        "declared": cmd in declared})
+    retryable = status in RETRYABLE
+    may_retry = policy.may(who, policy.RETRY, roles)
+    choices.append({"cmd": policy.RETRY, "allowed": retryable and may_retry, "declared": False,
+                    "reason": None if (retryable and may_retry) else (
+                        "%s may not retry runs" % who.describe() if not may_retry
+                        else "only a run that ended in %s can be retried" % ", ".join(RETRYABLE))})
+    continuable = divergence(status, error) is not None
+    may_continue = policy.may(who, policy.CONTINUE, roles)
+    choices.append({"cmd": policy.CONTINUE, "allowed": continuable and may_continue, "declared": False,
+                    "reason": None if (continuable and may_continue) else (
+                        "%s may not continue runs with the current code" % who.describe() if not may_continue
+                        else CONTINUE_ONLY)})
+    extra = [c for c, ok in ((policy.RETRY, retryable and may_retry), (policy.CONTINUE, continuable and may_continue))
+             if ok]
+    return allowed + extra, choices
+
+
 def _pass_on_to_children(engine, wid, record, who):
     """The parent's HOLD, RESUME, STOP or cancel, sent to each of its active children as a command of its own
     (judged with the same roles, naming the parent's as its cause); a RESUME only to children held by such a
