@@ -15,6 +15,7 @@ from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 RETENTION_KEY = "retention"
+PERSPECTIVE_ROLES_KEY = "perspectiveRoles"  # read by api/perspective.py
 DEFAULT_RETENTION = {"days": 30, "batch": 1000}
 
 
@@ -176,6 +177,35 @@ def loadModules(modules=None):
         data["errors"] = changes["errors"]
         return failure("MODULE_IMPORT_FAILED", "some modules failed to load", data)
     return success("MODULES_LOADED", "workflows: %s" % ", ".join(engine.registry.names()), data)
+
+
+@guarded
+def getPerspectiveRoles():
+    """The mapping from the roles of Perspective sessions (the gateway's user sources) to the roles of the command
+    policy (viewer, operator, supervisor, admin); roles named like the policy's count as those without it."""
+    engine = runtime.engine()
+    text = engine.store.get_setting(PERSPECTIVE_ROLES_KEY)
+    return success("OK", "Perspective role mapping", {"mapping": loads(text) if text else {}})
+
+
+@guarded
+def setPerspectiveRoles(mapping=None, actor=None):
+    """Map the roles of Perspective sessions to the command policy's: {"Shift Lead": "supervisor", ...}."""
+    from exchange.workflows.engine import policy as command_policy
+
+    if not hasattr(mapping, "items"):
+        raise InvalidArgument("mapping must be an object {session role: policy role}", field="mapping")
+    clean = {}
+    for role, ours in mapping.items():
+        if not isinstance(role, string_types) or not role.strip():
+            raise InvalidArgument("a session role must be a non-empty text", field="mapping")
+        if ours not in command_policy.ROLES:
+            raise InvalidArgument("%r maps to %r: the policy's roles are %s" % (role, ours, ", ".join(
+                command_policy.ROLES)), field="mapping.%s" % role)
+        clean[role.strip()] = ours
+    engine = runtime.engine()
+    engine.store.put_setting(PERSPECTIVE_ROLES_KEY, dumps(clean), command_policy.actor_from(actor).name, now_ms())
+    return success("SETTINGS_SAVED", "%d session roles mapped" % len(clean), {"mapping": clean})
 
 
 # -- schedules ------------------------------------------------------------------------------------------------------
