@@ -44,6 +44,9 @@ def _options(argv, command):
         parser.add_argument("--no-http", action="store_true")
         parser.add_argument("--auth-file", default=os.environ.get("WORKFLOWS_AUTH_FILE"),
                             help="users and roles of the console (default var/console-users.json)")
+        parser.add_argument("--frame-ancestors", default=os.environ.get("WORKFLOWS_FRAME_ANCESTORS"),
+                            help="pages that may show the console in a frame: 'self' and origins such as "
+                            "https://scada.example:8043 (default: the users file's frameAncestors, else none)")
         parser.add_argument("--tags", default=os.environ.get("WORKFLOWS_TAGS"),
                             help="a JSON file of memory tags written at start: {\"[default]Line1/Temp\": 20.5, ...}")
         parser.add_argument("--connection", action="append", metavar="NAME=URL",
@@ -206,6 +209,7 @@ def run(argv):
     _reload_on_sighup(reloads)
     initial_tags = _initial_tags(opts.tags) if opts.tags else None
     connections = _connections(opts)
+    frame_ancestors = _frame_ancestors(opts)
     listener = _bind_console(opts)
     url = _db_url(opts)
     host = hosts.standalone_host(url, globals_map={}, connections=connections)
@@ -234,7 +238,7 @@ def run(argv):
         engine.executor_id, host.db_description, engine.pool_size, config.tick_ms, ", ".join(engine.registry.names())))
     server = None
     if listener is not None:
-        server = _start_console(opts, engine, listener)
+        server = _start_console(opts, engine, listener, frame_ancestors)
     stopped = []
 
     def shutdown():
@@ -264,11 +268,26 @@ def run(argv):
     sys.exit(0)
 
 
-def _start_console(opts, engine, listener):
+def _frame_ancestors(opts):
+    """--frame-ancestors checked before anything starts: a bad value exits 2 with one line."""
+    if opts.frame_ancestors is None:
+        return None
+    try:
+        from workflows_api import framing
+    except ImportError:
+        return None
+    try:
+        return framing.parse(opts.frame_ancestors)
+    except framing.FramingError as exc:
+        _refuse("--frame-ancestors: %s" % exc.message)
+
+
+def _start_console(opts, engine, listener, frame_ancestors):
     from workflows_api import server
 
     host_part, port = _console_address(opts)
-    return server.start(engine, host_part, port, ROOT, opts.auth_file, listener=listener)
+    return server.start(engine, host_part, port, ROOT, opts.auth_file, listener=listener,
+                        frame_ancestors=frame_ancestors)
 
 
 def console(argv):

@@ -9,16 +9,12 @@ import traceback
 
 from exchange.workflows.api import service
 from exchange.workflows.util import ids
-from workflows_api import api, auth, pages, sessions
+from workflows_api import api, auth, framing, pages, sessions
 from workflows_api.messages import BadRequest, Response, json_response, redirect
 from workflows_api.users import UserStore, UsersError
 
-SECURITY_HEADERS = [
-    ("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                                "form-action 'self'"),
+SECURITY_HEADERS = [  # besides the Content-Security-Policy and X-Frame-Options of the framing setting (framing.py)
     ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
 ]
 
@@ -36,8 +32,13 @@ def api_answer(env, headers=None):
 class Console(object):
     """Create once per host (it keeps the static-file cache, logged-out sessions and the login throttle)."""
 
-    def __init__(self, auth_file, base="", static_dir=pages.STATIC_DIR, logger=None, announce=None):
+    def __init__(self, auth_file, base="", static_dir=pages.STATIC_DIR, logger=None, announce=None,
+                 frame_ancestors=None):
         self.users = UserStore(auth_file)
+        # the pages that may frame the console: given when the console is made (--frame-ancestors), else the
+        # users file's "frameAncestors" (read again when the file changes), else none
+        self.frame_ancestors = framing.parse(frame_ancestors) if frame_ancestors is not None else None
+        self._framing_warned = None
         self.signer = sessions.SessionSigner(self.users.secret)
         self.throttle = auth.LoginThrottle()
         self.base = base.rstrip("/")
@@ -62,12 +63,25 @@ class Console(object):
             else:
                 response = pages.error_page(500, "Internal error", "The console failed to answer; see the gateway "
                                                                    "log.", self.base)
-        for name, value in SECURITY_HEADERS:
-            if response.header(name) is None:
+        policy, frame_options = framing.headers(self._frame_sources())
+        for name, value in SECURITY_HEADERS + [("Content-Security-Policy", policy), ("X-Frame-Options", frame_options)]:
+            if value is not None and response.header(name) is None:
                 response.add_header(name, value)
         if response.header("Cache-Control") is None:
             response.add_header("Cache-Control", "no-store")
         return response
+
+    def _frame_sources(self):
+        if self.frame_ancestors is not None:
+            return self.frame_ancestors
+        try:
+            return framing.parse(self.users.frame_ancestors())
+        except (framing.FramingError, UsersError) as exc:
+            if self._framing_warned != exc.message:  # once per bad value, not once per request
+                self._framing_warned = exc.message
+                self._warn("console: the users file's frameAncestors is not used (none may frame the console): %s"
+                           % exc.message)
+            return [framing.NONE]
 
     def _log_error(self, request):
         text = "console: %s %s failed: %s" % (request.method, request.path,

@@ -23,10 +23,10 @@ def on_java():
     return True
 
 
-def make_console(root, auth_file=None, engine=None, base=""):
+def make_console(root, auth_file=None, engine=None, base="", frame_ancestors=None):
     path = auth_file or os.path.join(root or ".", DEFAULT_AUTH_FILE)
     logger = engine.logger("console") if engine is not None else None
-    return Console(path, base=base, logger=logger, announce=_announce)
+    return Console(path, base=base, logger=logger, announce=_announce, frame_ancestors=frame_ancestors)
 
 
 class AddressError(Exception):
@@ -54,10 +54,10 @@ def listen(host="127.0.0.1", port=8088):
     return _adapter().listen(host or "127.0.0.1", int(port))
 
 
-def start(engine, host="127.0.0.1", port=8088, root=".", auth_file=None, listener=None):
+def start(engine, host="127.0.0.1", port=8088, root=".", auth_file=None, listener=None, frame_ancestors=None):
     """Serve the console on host:port (127.0.0.1 unless told otherwise), or on the socket listen() bound;
-    returns a server with .stop() and .port."""
-    console = make_console(root, auth_file, engine)
+    returns a server with .stop() and .port. frame_ancestors: the pages that may frame it (framing.py)."""
+    console = make_console(root, auth_file, engine, frame_ancestors=frame_ancestors)
     if listener is None:
         listener = listen(host, port)
     try:

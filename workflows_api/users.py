@@ -15,6 +15,7 @@ Command line (CPython or Jython, from the repository root):
     python -m workflows_api.users [--file PATH] remove-user NAME
     python -m workflows_api.users [--file PATH] add-token NAME --roles operator
     python -m workflows_api.users [--file PATH] remove-token NAME
+    python -m workflows_api.users [--file PATH] set-frame-ancestors "'self' https://scada.example:8043"
     python -m workflows_api.users [--file PATH] list
 (`./gateway jython -m workflows_api.users ...` runs the same under Jython.)
 """
@@ -117,6 +118,10 @@ class UserStore(object):
 
     def secret(self):
         return self.data()["secret"]
+
+    def frame_ancestors(self):
+        """The "frameAncestors" setting of the file (text or a list; None when unset): see framing.py."""
+        return self.data().get("frameAncestors")
 
     def session_hours(self):
         try:
@@ -224,6 +229,21 @@ class UserStore(object):
         self._save(data)
         return token
 
+    def set_frame_ancestors(self, sources):
+        """Which pages may frame the console (framing.py): 'none' (the default), 'self', origins; [] unsets it."""
+        from workflows_api import framing
+
+        data = self._editable()
+        if not sources:
+            data.pop("frameAncestors", None)
+        else:
+            try:
+                data["frameAncestors"] = framing.parse(sources)
+            except framing.FramingError as exc:
+                raise UsersError(exc.message)
+        self._save(data)
+        return data.get("frameAncestors")
+
     def remove_token(self, name):
         data = self._editable()
         if data["tokens"].pop(name, None) is None:
@@ -250,7 +270,7 @@ def main(argv):
     parser = argparse.ArgumentParser(prog="workflows_api.users", description="manage console users and tokens")
     parser.add_argument("--file", default=os.environ.get("WORKFLOWS_AUTH_FILE") or DEFAULT_FILE)
     parser.add_argument("action", choices=["add-user", "set-password", "set-roles", "remove-user", "add-token",
-                                           "remove-token", "list"])
+                                           "remove-token", "set-frame-ancestors", "list"])
     parser.add_argument("name", nargs="?")
     parser.add_argument("--roles", default=None)
     parser.add_argument("--password", default=None)
@@ -263,6 +283,10 @@ def main(argv):
                 _out("user  %-24s %s" % (name, ",".join(data["users"][name].get("roles", []))))
             for name in sorted(data["tokens"]):
                 _out("token %-24s %s" % (name, ",".join(data["tokens"][name].get("roles", []))))
+            return 0
+        if opts.action == "set-frame-ancestors":
+            found = store.set_frame_ancestors(opts.name or "")
+            _out("frame ancestors: %s" % (" ".join(found) if found else "unset (none may frame the console)"))
             return 0
         if not opts.name:
             raise UsersError("%s needs a NAME" % opts.action)
