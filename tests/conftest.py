@@ -231,3 +231,24 @@ def open_page(browser, wait_ms):
     yield tab
     context.close()
     assert errors == [], "JavaScript errors on the page: %s" % errors
+
+
+README_SCENARIO = "test_standalone_gateway.py::test_console_script_is_executed_by_the_running_gateway"
+
+
+def pytest_collection_finish(session):
+    """Begin the README's minute-long scenario in the background when its test is to run (see its module)."""
+    if any(item.nodeid.endswith(README_SCENARIO) for item in session.items):
+        from test_standalone_gateway import readme_scenario
+
+        readme_scenario(session.config)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    scenario = getattr(session.config, "readme_scenario", None)
+    if scenario is not None:
+        if scenario.gateway is not None and scenario.gateway.proc.poll() is None:
+            scenario.gateway.kill()
+        shutil.rmtree(scenario.folder, True)
