@@ -3,8 +3,9 @@ function of Ignition 8.1 (PyPI `ignition-api`, installed by ./gateway test into 
 environment, where `import system` would make CPython look like Ignition).
 
 Every call our host adapters make to system.tag, system.db, system.net, system.util and system.date must bind to the
-stub's signature (positional count, keyword names), and every function the fake defines must take the stub's
-parameters, in its order, so that code written against the fake runs on a gateway."""
+stub's signature (positional count, keyword names), and every function the fake defines (system.perspective's too,
+which the Perspective views call) must take the stub's parameters, in its order, so that code written against the
+fake runs on a gateway."""
 import ast
 import glob
 import inspect
@@ -18,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 STUBS = os.path.join(ROOT, ".venv", "ignition-api")
-MODULES = ("tag", "db", "net", "util", "date")
+MODULES = ("tag", "db", "net", "util", "date", "perspective")
 ADAPTERS = sorted(glob.glob(os.path.join(ROOT, "exchange", "workflows", "host", "ignition*.py"))) + [
     os.path.join(ROOT, "workflows_api", "webdev.py")]
 SHIM = os.path.join(ROOT, "gateway_scripts", "shim", "system.py")
@@ -139,6 +140,12 @@ def _fake_functions():
                     for item in node.iter.elts:
                         if isinstance(item, ast.Name) and item.id in defs:
                             installed[(modules[call.args[0].id], item.id)] = defs[item.id]
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr" and \
+                isinstance(call.args[0], ast.Name) and call.args[0].id in modules and \
+                isinstance(call.args[1], ast.Constant) and isinstance(call.args[2], ast.Name) and \
+                call.args[2].id in defs:  # setattr(perspective, "print", _print): a keyword in Python 2
+            installed[(modules[call.args[0].id], call.args[1].value)] = defs[call.args[2].id]
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute) and \
                 isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id in modules and \
                 isinstance(node.value, ast.Name) and node.value.id in defs:  # date.now = now
@@ -148,7 +155,7 @@ def _fake_functions():
 
 def test_the_fake_takes_the_parameters_of_ignitions_functions(stubs):
     fakes = _fake_functions()
-    for module in ("tag", "db", "util", "date"):
+    for module in ("tag", "db", "util", "date", "perspective"):
         assert any(m == module for m, _ in fakes), "the fake installs no system.%s function" % module
     for (module, name), params in sorted(fakes.items()):
         assert name in stubs[module], "the fake's system.%s.%s is not an Ignition 8.1 function" % (module, name)

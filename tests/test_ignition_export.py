@@ -1,5 +1,6 @@
 """./gateway export: the Ignition project zip has the 8.3 resource layout, compiles under Jython 2.7
-and passes iglint without errors; the 8.1 zip carries the same library."""
+and passes iglint without errors; the 8.1 zip carries the same library. Both carry the Perspective views and the page
+configuration of gateway_scripts/ignition/perspective (tests/jython/test_perspective_views.py runs them)."""
 import json
 import os
 import re
@@ -21,6 +22,11 @@ EVENTS = {  # resource folder -> (script file, canonical first line)
         "onTagChange.py", "def onTagChange(initialChange, newValue, previousValue, event, executionCount):"),
 }
 IGLINT = os.path.join(os.path.dirname(sys.executable), "iglint")
+PERSPECTIVE = os.path.join(ROOT, "gateway_scripts", "ignition", "perspective")
+PERSPECTIVE_DIR = "com.inductiveautomation.perspective/"
+VIEWS = ("Admin", "CommandButton", "Nav", "ParamField", "Queues", "Run", "Runs", "Start", "Steps")
+ROUTES = {"/workflows": "Start", "/workflows/runs": "Runs", "/workflows/runs/:uuid": "Run",
+          "/workflows/runs/:uuid/steps": "Steps", "/workflows/queues": "Queues", "/workflows/admin": "Admin"}
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +112,47 @@ def test_the_gateway_events_are_83_file_resources_made_from_gateway_scripts(expo
     assert "admin.stopGateway()" in (tree / "ignition/shutdown/onShutdown.py").read_text()
 
 
-def test_the_81_zip_has_the_same_library_and_no_83_event_resources(export):
+def test_the_81_zip_has_the_same_library_and_views_and_no_83_event_resources(export):
     tree83, names83 = export["8.3"]
     tree81, names81 = export["8.1"]
     assert sorted(n for n in names81 if not n.endswith("resource.json")) == sorted(
-        n for n in names83 if n.startswith("ignition/script-python/") and not n.endswith("resource.json")
-        or n == "project.json")
+        n for n in names83 if (n.startswith("ignition/script-python/") or n.startswith(PERSPECTIVE_DIR))
+        and not n.endswith("resource.json") or n == "project.json")
     assert not [n for n in names81 if n.startswith("ignition/") and not n.startswith("ignition/script-python/")]
+    for name in names81:
+        if name.startswith(PERSPECTIVE_DIR):
+            assert (tree81 / name).read_bytes() == (tree83 / name).read_bytes() or name.endswith("resource.json")
+
+
+def _resource(folder, files):
+    resource = json.loads((folder / "resource.json").read_text())
+    assert (resource["scope"], resource["version"], resource["files"]) == ("G", 1, files), folder
+    assert resource["restricted"] is False and resource["overridable"] is True
+    assert resource["attributes"]["lastModification"]["actor"] == "exchange.workflows build"
+    assert "lastModificationSignature" not in resource["attributes"]  # the gateway computes it
+
+
+def test_both_zips_carry_the_perspective_views_and_page_configuration_as_resources(export):
+    for version in ("8.3", "8.1"):
+        tree, names = export[version]
+        perspective = sorted(n for n in names if n.startswith(PERSPECTIVE_DIR))
+        wanted = ["%spage-config/%s" % (PERSPECTIVE_DIR, f) for f in ("config.json", "resource.json")] + [
+            "%sviews/Exchange/Workflows/%s/%s" % (PERSPECTIVE_DIR, v, f) for v in VIEWS
+            for f in ("resource.json", "view.json")]
+        assert perspective == sorted(wanted), perspective
+        for view in VIEWS:
+            folder = tree / PERSPECTIVE_DIR / "views" / "Exchange" / "Workflows" / view
+            with open(os.path.join(PERSPECTIVE, "views", "Exchange", "Workflows", view, "view.json"),
+                      encoding="utf-8") as handle:
+                assert (folder / "view.json").read_text(encoding="utf-8") == handle.read(), view
+            _resource(folder, ["view.json"])
+            assert json.loads((folder / "view.json").read_text())["root"]["type"] == "ia.container.flex"
+        folder = tree / PERSPECTIVE_DIR / "page-config"
+        _resource(folder, ["config.json"])
+        pages = json.loads((folder / "config.json").read_text())
+        assert pages["sharedDocks"] == {}
+        assert dict((r, p["viewPath"]) for r, p in pages["pages"].items()) == dict(
+            (r, "Exchange/Workflows/" + v) for r, v in ROUTES.items())
 
 
 COMPILE_ALL = r'''
@@ -166,3 +206,12 @@ def test_iglint_reports_no_errors_on_the_export(export, tmp_path):
     timer.write_text(timer.read_text().replace("def handleTimerEvent():", "def handleTimerEvent(event):", 1))
     result = _iglint(broken)
     assert result.returncode == 1 and "SCR301" in result.stdout, result.stdout
+    # and our views: a view script that calls a function the Perspective module does not have is an error
+    shutil.rmtree(str(broken))
+    shutil.copytree(str(export["8.3"][0]), str(broken / NAME))
+    admin = broken / NAME / PERSPECTIVE_DIR / "views/Exchange/Workflows/Admin/view.json"
+    text = admin.read_text()
+    assert "perspective.adminAction(" in text
+    admin.write_text(text.replace("perspective.adminAction(", "perspective.adminActions(", 1))
+    result = _iglint(broken)
+    assert result.returncode == 1 and "REF002" in result.stdout and "adminActions" in result.stdout, result.stdout

@@ -3,7 +3,8 @@ rows and text, button states with their reasons, commands sent as the session's 
 command log as in the web console), only new log entries, and answers that never raise."""
 import json
 
-import workflows_for_tests as wft
+import exchange.workflows.demo.workflows  # noqa: F401 - demo.quick has a template
+import workflows_for_tests as wft  # noqa: F401 - the t.* workflows
 from conftest import wait_for, wait_status
 from exchange.workflows.api import admin, perspective, service
 
@@ -33,6 +34,10 @@ def test_the_start_form_answers_typed_fields_and_starts_a_run_as_the_session_use
     bad = perspective.startRun("t.typed", [{"name": "batch", "type": "str", "text": "B"},
                                            {"name": "mode", "type": "str", "text": "FAST"}], *OTTO)
     assert (bad["ok"], bad["field"]) == (False, "mode") and "FAST" not in bad.get("workflowId", "")
+    templated = perspective.startForm("demo.quick", "default")  # a workflow with a template: its values filled in
+    assert templated["ok"], templated
+    assert templated["templates"] == [{"value": "default", "label": "default"}]
+    assert dict((f["name"], f["value"]) for f in templated["fields"]) == {"paramOne": "BATCH-001", "paramTwo": "AUTO"}
     refused = perspective.startRun("t.typed", texts, *VERA)
     assert refused["ok"] is False and "may not start" in refused["message"]
     assert perspective.startForm("no.such")["ok"] is False

@@ -15,6 +15,8 @@ It backs the Jython test suite and `./gateway console`. Imitated, from the Ignit
     system.tag.writeBlocking(tagPaths, values, timeout)      -> [QualityCode] (.isGood(), .getName())
     system.tag.browse(path, filter)                          -> Results (.getResults(): dicts of name, fullPath,
                                                                 hasChildren, tagType, value, quality)
+    system.perspective.navigate, sendMessage, print, login   -> recorded in system.fake.perspective_calls (there is
+                                                                no session here)
 
 A failed query raises a Java exception, as in Ignition: java.lang.Exception("Error executing
 system.db.runPrepQuery(...)") whose cause is the driver's exception (SQLState and all); an unknown connection
@@ -22,12 +24,12 @@ name fails the same way. The scope Ignition reports through
 com.inductiveautomation.ignition.common.model.ApplicationScope is imitated too, so code that asks Ignition
 "am I the gateway?" gets the answer configured here.
 
-Not part of Ignition: `system.fake` configures the fake (named connections from a database URL, the scope,
-the project name, the tag provider behind system.tag) and exposes what tests inspect (log records, open
-transactions). The tags are memory tags (exchange.workflows.host.memory_tags): kept in this process unless a tag
-provider is set (`./gateway console` sets the memory tags of its database, the standalone gateway's). Each pooled connection
-behaves like one from an Ignition database connection: autocommit, returned to the pool after every call;
-a transaction holds one connection until it is closed.
+Not part of Ignition: `system.fake` configures the fake (named connections from a database URL, the scope, the
+project name, the tag provider behind system.tag) and exposes what tests inspect (log records, open transactions,
+the system.perspective calls). The tags are memory tags (exchange.workflows.host.memory_tags): kept in this process
+unless a tag provider is set (`./gateway console` sets the memory tags of its database, the standalone gateway's).
+Each pooled connection behaves like one from an Ignition database connection: autocommit, returned to the pool after
+every call; a transaction holds one connection until it is closed.
 """
 import sys
 import threading
@@ -893,6 +895,59 @@ def httpClient(timeout=60000, bypass_cert_validation=True, username=None, passwo
 net.httpClient = httpClient
 
 
+# -- system.perspective -------------------------------------------------------------------------------------------------
+#
+# What the Perspective views of exchange.workflows call from their scripts, with the parameters of Ignition 8.1's
+# functions; there is no session here, so each call is only recorded, in order, in system.fake.perspective_calls:
+#
+#     system.perspective.navigate(page, url=None, view=None, params=None, sessionId, pageId, newTab=False)
+#     system.perspective.sendMessage(messageType, payload, scope="page", sessionId, pageId)
+#     system.perspective.print(message, sessionId, pageId, destination="client")
+#     system.perspective.login(sessionId, pageId, forceAuth=False)
+#
+# A call Ignition refuses is refused here too: navigate without a page, url or view, sendMessage to a scope other
+# than session, page or view, print to a destination other than client, gateway or all.
+
+perspective = _module("system.perspective", "Fake of Ignition's system.perspective (records the calls).")
+PERSPECTIVE_CALLS = []
+
+
+def _perspective_call(function, **args):
+    record = dict(args, function=function)
+    PERSPECTIVE_CALLS.append(record)
+    return record
+
+
+def navigate(page=None, url=None, view=None, params=None, sessionId="current_session", pageId="current_page",
+             newTab=False):
+    if not (page or url or view):
+        raise IllegalArgumentException("navigate needs a page, a url or a view")
+    _perspective_call("navigate", page=page, url=url, view=view, params=params, sessionId=sessionId, pageId=pageId,
+                      newTab=newTab)
+
+
+def sendMessage(messageType, payload, scope="page", sessionId="current_session", pageId="current_page"):
+    if scope not in ("session", "page", "view"):
+        raise IllegalArgumentException("scope must be session, page or view, not %r" % (scope,))
+    _perspective_call("sendMessage", messageType=messageType, payload=payload, scope=scope, sessionId=sessionId,
+                      pageId=pageId)
+
+
+def _print(message, sessionId="current_session", pageId="current_page", destination="client"):
+    if destination not in ("client", "gateway", "all"):
+        raise IllegalArgumentException("destination must be client, gateway or all, not %r" % (destination,))
+    _perspective_call("print", message=message, sessionId=sessionId, pageId=pageId, destination=destination)
+
+
+def login(sessionId="current_session", pageId="current_page", forceAuth=False):
+    _perspective_call("login", sessionId=sessionId, pageId=pageId, forceAuth=forceAuth)
+
+
+for _fn in (navigate, sendMessage, login):
+    setattr(perspective, _fn.__name__, _fn)
+setattr(perspective, "print", _print)  # a keyword in Python 2: only reachable as an attribute
+
+
 # -- system.fake: configuration of the fake (not part of Ignition) -----------------------------------------------------
 
 fake = _module("system.fake", "Configures the fake: connections, scope, project; what tests inspect.")
@@ -969,10 +1024,12 @@ def reset(clear_globals=True):
         _GLOBALS.clear()
     _TAGS["provider"] = None
     LOG_RECORDS.clear()
+    del PERSPECTIVE_CALLS[:]
     _STATE.update({"scope": "gateway", "project": "exchange-workflows", "defaultDatabase": "Workflows"})
 
 
 fake.log_records = LOG_RECORDS
+fake.perspective_calls = PERSPECTIVE_CALLS  # system.perspective calls, in order: {"function": ..., its arguments}
 for _fn in (add_connection, remove_connection, set_scope, set_project, set_default_database, set_log_level,
             set_tag_provider, open_transactions, connections_in_use, reset):
     setattr(fake, _fn.__name__, _fn)

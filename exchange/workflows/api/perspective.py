@@ -162,7 +162,7 @@ def startForm(workflowName, templateName=None):
         templates = _data(params.listTemplates(workflowName=workflowName))["templates"]
         chosen = {}
         for template in templates:
-            if template["templateName"] == templateName:
+            if template["name"] == templateName:
                 chosen = template["params"]
         fields = []
         for p in found[0]["params"]:
@@ -173,7 +173,7 @@ def startForm(workflowName, templateName=None):
                            "text": "" if value is None else (value if isinstance(value, string_types)
                                                                else dumps(value))})
         return {"workflowName": workflowName,
-                "templates": [{"value": t["templateName"], "label": t["templateName"]} for t in templates],
+                "templates": [{"value": t["name"], "label": t["name"]} for t in templates],
                 "fields": fields}
     return _answer(fn)
 
@@ -479,7 +479,8 @@ def adminAction(action, userName, roles, days=None):
         elif action == "resume":
             resp = admin.exitMaintenance()
         elif action == "retention":
-            resp = admin.setRetention(days=days, actor=actor["name"])
+            whole = int(days) if isinstance(days, float) and days == int(days) else days  # a Numeric Entry's 45.0
+            resp = admin.setRetention(days=whole, actor=actor["name"])
         elif action == "applyRetention":
             resp = admin.applyRetention()
         else:
