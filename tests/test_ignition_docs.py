@@ -96,11 +96,15 @@ def test_every_relative_link_in_the_docs_points_to_an_existing_file_and_heading(
 
 
 def test_the_docs_point_to_nothing_outside_the_repository():
-    """Every relative path a document names (a link or a path in its text) stays inside the repository, and no
-    document leans on the design sketch the project started from: what users need is written here."""
+    """Every relative path a document names (a link or a path in its text) stays inside the repository, and every
+    Markdown file it names is one the repository holds: what users need is written here, not in notes they never
+    get."""
     for path in _documents():
         text = _read(path)
-        assert "DESIGN.md" not in text, "%s mentions DESIGN.md" % os.path.relpath(path, ROOT)
+        for named in re.findall(r"[\w./-]*\w\.md\b", text):
+            here = os.path.normpath(os.path.join(os.path.dirname(path), named))
+            assert os.path.exists(here) or os.path.exists(os.path.join(ROOT, named)), (
+                "%s names %s, which the repository does not hold" % (os.path.relpath(path, ROOT), named))
         for target in re.findall(r"(?:\.\./)+[\w./-]*", text):
             resolved = os.path.normpath(os.path.join(os.path.dirname(path), target))
             assert resolved == ROOT or resolved.startswith(ROOT + os.sep), "%s points outside the repository: %s" % (
