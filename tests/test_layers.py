@@ -4,6 +4,8 @@ import ast
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -58,6 +60,39 @@ def test_package_initialisers_are_empty():
     for base, _, files in os.walk(os.path.join(ROOT, "exchange")):
         if "__init__.py" in files:
             assert os.path.getsize(os.path.join(base, "__init__.py")) == 0, base
+
+
+JAVA_HOST_MODULES = ["exchange.workflows.host.ignition_db", "exchange.workflows.host.ignition_http",
+                     "exchange.workflows.host.jdbc_db", "exchange.workflows.host.kernel_java",
+                     "workflows_api.java_server"]
+IMPORT_EACH = r"""
+import importlib, json, sys
+failed = {}
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        failed[name] = repr(error)
+print(json.dumps(failed))
+"""
+
+
+def test_every_module_imports_under_cpython_but_the_java_host_adapters():
+    """tests/jython/test_sources.py checks the same under Jython; a fresh interpreter, so that a demo module's
+    registrations stay out of this one."""
+    names = []
+    for top in ("exchange", "workflows_api"):
+        for base, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in sorted(files):
+                if name.endswith(".py") and name not in ("__init__.py", "__main__.py"):
+                    names.append(os.path.relpath(os.path.join(base, name[:-3]), ROOT).replace(os.sep, "."))
+    assert "exchange.workflows.api.service" in names and set(JAVA_HOST_MODULES) <= set(names)
+    done = subprocess.run([sys.executable, "-c", IMPORT_EACH, json.dumps(sorted(names))], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    failed = json.loads(done.stdout)
+    assert sorted(failed) == sorted(JAVA_HOST_MODULES), failed
+    for name in JAVA_HOST_MODULES:
+        assert re.match(r"ModuleNotFoundError\(\"No module named '(java|com)'", failed[name]), failed[name]
 
 
 def _overrides(cls, base):
