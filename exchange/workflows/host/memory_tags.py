@@ -22,19 +22,26 @@ TYPE_CONVERSION = "Bad_TypeConversion"
 BROWSE_LIMIT = 10000
 
 
-def normalize(path):
-    """(display path, lookup key) of a tag path, or None when it names no tag ('[default]Line1/Temp' and
-    'line1/temp.Value' are the same tag)."""
-    if not isinstance(path, string_types):
-        return None
-    text = path.strip()
+def _provider_and_parts(text):
+    """('[provider]a/b' or 'a/b') -> (provider, ['a', 'b']), the default provider when none is named; None when
+    the brackets are not closed."""
+    text = text.strip()
     if not text.startswith("["):
         text = "[%s]%s" % (DEFAULT_PROVIDER, text)
     end = text.find("]")
     if end < 0:
         return None
     provider = text[1:end].strip() or DEFAULT_PROVIDER
-    parts = [p.strip() for p in text[end + 1:].split("/") if p.strip()]
+    return provider, [p.strip() for p in text[end + 1:].split("/") if p.strip()]
+
+
+def normalize(path):
+    """(display path, lookup key) of a tag path, or None when it names no tag ('[default]Line1/Temp' and
+    'line1/temp.Value' are the same tag)."""
+    split = _provider_and_parts(path) if isinstance(path, string_types) else None
+    if split is None:
+        return None
+    provider, parts = split
     if parts and parts[-1].lower().endswith(".value"):
         parts[-1] = parts[-1][:-len(".value")]
     if not parts or not parts[-1]:
@@ -45,16 +52,11 @@ def normalize(path):
 
 def folder_key(path):
     """The lookup prefix of the tags under a folder path ('' or '[default]' is the provider's root)."""
-    text = (path or "").strip()
-    if not text.startswith("["):
-        text = "[%s]%s" % (DEFAULT_PROVIDER, text)
-    end = text.find("]")
-    if end < 0:
+    split = _provider_and_parts(path or "")
+    if split is None:
         return None
-    provider = text[1:end].strip() or DEFAULT_PROVIDER
-    parts = [p.strip() for p in text[end + 1:].split("/") if p.strip()]
-    root = "[%s]" % provider
-    return (root + "/".join(parts) + ("/" if parts else "")).lower()
+    provider, parts = split
+    return ("[%s]" % provider + "/".join(parts) + ("/" if parts else "")).lower()
 
 
 class ProcessTagTable(object):
