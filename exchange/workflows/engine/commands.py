@@ -7,7 +7,7 @@ from exchange.workflows.store.statuses import (CANCELLED, CMD_APPLIED, CMD_PENDI
                                                TERMINAL, WAITING)
 from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
-from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.compat import is_integer, string_types
 from exchange.workflows.util.errors import InvalidArgument, NotFound, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
@@ -21,9 +21,7 @@ def divergence(status, error):
     if status not in CONTINUABLE or not isinstance(error, dict) or error.get("type") != "NonDeterminismError":
         return None
     position = error.get("functionId")
-    if isinstance(position, bool) or not isinstance(position, integer_types):
-        return None
-    return int(position)
+    return int(position) if is_integer(position) else None
 
 
 class CommandRecord(object):
@@ -120,27 +118,24 @@ def command_choices(engine, name, status, error, pending, actor):
     declared = tuple(definition.commands) if definition is not None else ()
     roles = command_roles(engine)
     who = policy.actor_from(actor)
-    allowed = policy.allowed_now(status, pending, who, declared, roles)
     choices = []
     for cmd in list(BUTTONS) + [c for c in declared if c not in BUTTONS]:
         verdict = policy.judge(cmd, {"status": status, "name": name}, pending, who, declared, roles)
-        choices.append({"cmd": cmd, "allowed": cmd in allowed, "reason": None if cmd in allowed else verdict.reason,
+        ok = verdict.state == CMD_PENDING
+        choices.append({"cmd": cmd, "allowed": ok, "reason": None if ok else verdict.reason,
                         "declared": cmd in declared})
-    retryable = status in RETRYABLE
-    may_retry = policy.may(who, policy.RETRY, roles)
-    choices.append({"cmd": policy.RETRY, "allowed": retryable and may_retry, "declared": False,
-                    "reason": None if (retryable and may_retry) else (
-                        "%s may not retry runs" % who.describe() if not may_retry
-                        else "only a run that ended in %s can be retried" % ", ".join(RETRYABLE))})
-    continuable = divergence(status, error) is not None
-    may_continue = policy.may(who, policy.CONTINUE, roles)
-    choices.append({"cmd": policy.CONTINUE, "allowed": continuable and may_continue, "declared": False,
-                    "reason": None if (continuable and may_continue) else (
-                        "%s may not continue runs with the current code" % who.describe() if not may_continue
-                        else CONTINUE_ONLY)})
-    extra = [c for c, ok in ((policy.RETRY, retryable and may_retry), (policy.CONTINUE, continuable and may_continue))
-             if ok]
-    return allowed + extra, choices
+    choices.append(_ended_run_choice(policy.RETRY, status in RETRYABLE, who, roles, "retry runs",
+                                     "only a run that ended in %s can be retried" % ", ".join(RETRYABLE)))
+    choices.append(_ended_run_choice(policy.CONTINUE, divergence(status, error) is not None, who, roles,
+                                     "continue runs with the current code", CONTINUE_ONLY))
+    return [c["cmd"] for c in choices if c["allowed"]], choices
+
+
+def _ended_run_choice(cmd, fits, who, roles, action, unfit):
+    """RETRY or CONTINUE: allowed when the run's end fits and the actor's roles may."""
+    may = policy.may(who, cmd, roles)
+    return {"cmd": cmd, "allowed": fits and may, "declared": False,
+            "reason": None if (fits and may) else ("%s may not %s" % (who.describe(), action) if not may else unfit)}
 
 
 def _pass_on_to_children(engine, wid, record, who):
@@ -214,10 +209,8 @@ def continue_with_current_code(engine, workflow_uuid, actor=None, reason=None):
     error = loads(run["error"]) if run["error"] else {}
     position = divergence(run["status"], error)
     if position is None:
-        raise WorkflowsError("only a run that ended in ERROR because its replay diverged from its record "
-                             "(NonDeterminismError) can continue with the current code; this one is %s%s"
-                             % (run["status"], (" (%s)" % error.get("type")) if isinstance(error, dict) and
-                                error.get("type") else ""),
+        kind = error.get("type") if isinstance(error, dict) else None
+        raise WorkflowsError("%s; this one is %s%s" % (CONTINUE_ONLY, run["status"], (" (%s)" % kind) if kind else ""),
                              code="COMMAND_REJECTED", data={"status": run["status"]})
     checkpoints = engine.store.load_checkpoints(run["workflow_uuid"])
     return _run_again(engine, run, who, reason, checkpoints, position, policy.CONTINUE,
@@ -286,7 +279,7 @@ def _cutoff(checkpoints, from_step):
             if rec["status"] != STEP_SUCCESS or (rec["kind"] == "step" and rec["function_name"] == "on_stop"):
                 return rec["function_id"]
         return (checkpoints[-1]["function_id"] + 1) if checkpoints else 1
-    if isinstance(from_step, integer_types) and not isinstance(from_step, bool):
+    if is_integer(from_step):
         if from_step < 1:
             raise InvalidArgument("fromStep must be a position >= 1 or a step name", field="fromStep")
         return int(from_step)

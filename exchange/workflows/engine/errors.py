@@ -56,12 +56,9 @@ class ChildFailed(LibraryError):
 
     FIELDS = ("workflowId", "status", "errorType", "errorMessage")
 
-    def __init__(self, workflow_id=None, status=None, error_type=None, error_message=None, **fields):
-        if fields.get("message") is not None:
-            text = fields["message"]
-        else:
-            text = u"run %s ended %s%s" % (workflow_id, status,
-                                            (u": %s: %s" % (error_type, error_message)) if error_type else u"")
+    def __init__(self, workflow_id=None, status=None, error_type=None, error_message=None):
+        text = u"run %s ended %s%s" % (workflow_id, status,
+                                        (u": %s: %s" % (error_type, error_message)) if error_type else u"")
         LibraryError.__init__(self, text, workflowId=workflow_id, status=status, errorType=error_type,
                               errorMessage=error_message)
 
@@ -78,14 +75,8 @@ class WaitTimeout(LibraryError):
     FIELDS = ("workflowIds", "path", "lastValue", "lastQuality")
 
     def __init__(self, message, workflow_ids=(), **fields):
-        LibraryError.__init__(self, message, workflowIds=list(workflow_ids or fields.get("workflowIds") or ()),
-                              path=fields.get("path"), lastValue=fields.get("lastValue"),
-                              lastQuality=fields.get("lastQuality"))
-
-    @classmethod
-    def from_error(cls, error):
-        return cls(error.get("message", ""), error.get("workflowIds") or (), path=error.get("path"),
-                   lastValue=error.get("lastValue"), lastQuality=error.get("lastQuality"))
+        fields["workflowIds"] = list(workflow_ids or fields.get("workflowIds") or ())
+        LibraryError.__init__(self, message, **fields)
 
 
 @restorable
@@ -94,15 +85,6 @@ class ConfirmTimeout(WaitTimeout):
     read last)."""
 
     FIELDS = WaitTimeout.FIELDS + ("value",)
-
-    def __init__(self, message, workflow_ids=(), **fields):
-        WaitTimeout.__init__(self, message, workflow_ids, **fields)
-        self.value = fields.get("value")
-
-    @classmethod
-    def from_error(cls, error):
-        return cls(error.get("message", ""), path=error.get("path"), lastValue=error.get("lastValue"),
-                   lastQuality=error.get("lastQuality"), value=error.get("value"))
 
 
 @restorable

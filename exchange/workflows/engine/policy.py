@@ -171,14 +171,3 @@ def judge(command, run, pending, actor, declared_commands=(), command_roles=None
         return Verdict(CMD_REJECTED, "COMMAND_REJECTED", "%s is not allowed while the run is %s" % (command, state),
                        "NOT_ALLOWED_IN_STATE")
     return Verdict(CMD_PENDING, "COMMAND_ACCEPTED", "%s accepted while the run is %s" % (command, state))
-
-
-def allowed_now(run_status, pending, actor, declared_commands=(), command_roles=None):
-    """Commands this actor could send now (for enabling console buttons)."""
-    out = []
-    for command in list(ALLOWED_STATES) + list(declared_commands):
-        verdict = judge(command, {"status": run_status, "name": ""}, pending, actor, declared_commands, command_roles)
-        if verdict.state == CMD_PENDING:
-            out.append(command)
-    return out
-

@@ -94,6 +94,16 @@ def evaluate(condition, reading):
     return HOLDS if value < target else WAITING
 
 
+def first_verdict(condition, reading):
+    """(condition, verdict) for a wait's first reading: a `changes` wait without a baseline takes this reading's
+    value as the one a change is measured from (and waits), unless its quality is bad when good is required."""
+    if condition["op"] == "changes" and "value" not in condition:
+        if not reading.get("good") and condition.get("requireGood", True):
+            return condition, BAD_QUALITY
+        return dict(condition, value=reading.get("value")), WAITING
+    return condition, evaluate(condition, reading)
+
+
 def _same(a, b):
     """Equal as tag values: numbers and booleans by value (a boolean tag equals 1 when true), text as text,
     anything else (None, lists, dicts) as JSON values."""

@@ -65,14 +65,7 @@ def wait_for_tag(ctx, path, condition, timeout_s, poll_s):
         since = now
         deadline = since + int(timeout_s * 1000) if timeout_s is not None else None
     current = ctx.engine.host.tags.read([path])[0]
-    if condition["op"] == "changes" and "value" not in condition:
-        if not current["good"] and condition["requireGood"]:
-            verdict = tagconditions.BAD_QUALITY
-        else:
-            condition = dict(condition, value=current.get("value"))  # the baseline a change is measured from
-            verdict = tagconditions.WAITING
-    else:
-        verdict = tagconditions.evaluate(condition, current)
+    condition, verdict = tagconditions.first_verdict(condition, current)
     if verdict == tagconditions.HOLDS:
         output = released_output(path, condition, current, now)
         ctx.record(fid, name, WAIT_KIND, STEP_SUCCESS, dumps(output), None, 1, since)
@@ -109,13 +102,7 @@ def poll_until(tags, path, condition, timeout_s, poll_s, pause):
     started = now_ms()
     while True:
         current = tags.read([path])[0]
-        if condition["op"] == "changes" and "value" not in condition:
-            if not current["good"] and condition["requireGood"]:
-                raise quality_error(path, current)
-            condition = dict(condition, value=current.get("value"))
-            verdict = tagconditions.WAITING
-        else:
-            verdict = tagconditions.evaluate(condition, current)
+        condition, verdict = tagconditions.first_verdict(condition, current)
         if verdict == tagconditions.HOLDS:
             return released_output(path, condition, current, now_ms())
         if verdict == tagconditions.BAD_QUALITY:

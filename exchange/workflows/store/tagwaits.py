@@ -54,9 +54,3 @@ class TagWaitStore(object):
         return self.db.execute(
             "DELETE FROM workflows.tag_waits WHERE workflow_uuid IN (SELECT t.workflow_uuid FROM workflows.tag_waits t "
             "WHERE NOT EXISTS (SELECT 1 FROM workflows.workflow_status s WHERE %s) LIMIT ?)" % _WAITING_HERE, (limit,))
-
-    def waiting_on(self, workflow_uuid):
-        """(function_id, path, condition JSON) of a run's tag wait row, or None."""
-        rows = self.db.query("SELECT function_id, tag_path, condition FROM workflows.tag_waits WHERE workflow_uuid = ?",
-                             (workflow_uuid,))
-        return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
