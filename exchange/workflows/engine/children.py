@@ -11,7 +11,7 @@ from exchange.workflows.engine.errors import ChildFailed, WaitTimeout, restore
 from exchange.workflows.engine.signals import LostOwnership, WaitSignal
 from exchange.workflows.store.statuses import DELAYED, STEP_ERROR, STEP_SUCCESS, SUCCESS, TERMINAL
 from exchange.workflows.util import ids
-from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.clock import now_ms, seconds_text
 from exchange.workflows.util.compat import integer_types, string_types
 from exchange.workflows.util.errors import InvalidArgument, NotFound
 from exchange.workflows.util.jsoncodec import dumps, loads, quote
@@ -100,7 +100,7 @@ def await_runs(ctx, workflow_ids, mode, timeout_s, operation):
         ctx.record(fid, name, AWAIT_KIND, STEP_SUCCESS, dumps(value), None, 1, started)
         return tuple(value) if mode == "first" else value
     if deadline is not None and now_ms() >= deadline:
-        timeout = WaitTimeout("%s timed out after %ss waiting for %s" % (operation, _seconds(timeout_s),
+        timeout = WaitTimeout("%s timed out after %ss waiting for %s" % (operation, seconds_text(timeout_s),
                                                                         _describe(wanted)), wanted)
         ctx.record(fid, name, AWAIT_KIND, STEP_ERROR, None, dumps(timeout.as_error()), 1, started)
         raise timeout
@@ -182,6 +182,3 @@ def _describe(workflow_ids):
         return "run %s" % workflow_ids[0]
     return "%d runs" % len(workflow_ids)
 
-
-def _seconds(value):
-    return ("%g" % value) if isinstance(value, float) else str(value)

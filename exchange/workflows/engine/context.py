@@ -17,7 +17,7 @@ from exchange.workflows.store.records import LOG_KEY, Records
 from exchange.workflows.store.statuses import STEP_SUCCESS
 from exchange.workflows.store.transitions import Fence
 from exchange.workflows.util.clock import now_ms
-from exchange.workflows.util.compat import string_types
+from exchange.workflows.util.compat import is_number, string_types
 from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import dumps, loads, to_json_native
 
@@ -447,7 +447,7 @@ class WorkflowsHandle(object):
         """A durable sleep: after a restart the run wakes at the originally planned time. A sleep of a second or
         more parks the run in WAITING, holding no worker thread; HOLD, STOP and cancel apply to it at once."""
         ctx = self._ctx()
-        if isinstance(seconds, bool) or not tagconditions.is_number(seconds) or seconds < 0:
+        if not is_number(seconds) or seconds < 0:
             raise InvalidArgument("sleep takes a number of seconds >= 0", field="seconds")
         if ctx.in_step:
             ctx.wait(seconds)

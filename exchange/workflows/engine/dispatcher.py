@@ -306,7 +306,8 @@ class Dispatcher(object):
                 self.submit(workflow_uuid, resumed=True)
             if len(held) == free:
                 self.kernel.set_flag("heldCommand", True)  # more may wait: claimed when a worker frees
-        if full or self.kernel.take_flag("waitsWoken"):
+        flagged = self.kernel.take_flag("waitsWoken")  # taken even on a full tick, which claims them anyway
+        if full or flagged:
             if full:
                 self.transitions.wake_all_ready(now)  # the fallback for a wake-up lost with a process
             free = self.free_slots()

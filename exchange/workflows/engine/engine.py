@@ -174,8 +174,7 @@ class Engine(object):
             {"name": d.name, "definition": dumps(d.as_dict()), "module": d.module, "description": d.description}
             for d in definitions], self.executor_id, now)
         if self.host.executes:
-            self.store.set_executor_workflows(self.executor_id, self.kernel.instance,
-                                              dumps(dict([(d.name, d.version) for d in definitions])))
+            self.store.set_executor_workflows(self.executor_id, self.kernel.instance, dumps(self.registry.versions()))
         self.store.publish_definitions("queues", [{"name": q.name, "definition": dumps(q.as_dict())}
                                                   for q in self.queues.all()], self.executor_id, now)
         schedules.sync_declared(self, now)
@@ -193,11 +192,10 @@ class Engine(object):
         Returns what changed; the gateway log names the modules and the registry's changes."""
         changes = reloads.reload_modules(self, modules, folders)
         self._log.info(reloads.describe(changes))
-        for name, error in sorted(changes["errors"].items()):
-            self.module_errors[name] = error
+        self.module_errors.update(changes["errors"])
         return changes
 
-    def code_reloaded(self, changes):
+    def code_reloaded(self):
         """After modules were loaded again in this interpreter: a new generation when executing (each running run
         hands itself back at its next step boundary and is continued here under the new code), and the
         definitions published; the new generation's number, or None."""

@@ -27,9 +27,6 @@ class SourceProjectWorkflows(object):
         return {"cmd": command["cmd"], "message": payload if payload is not None else command.get("reason"),
                 "priority": policy.PRIORITY.get(command["cmd"], 0)}
 
-    def progress(self, message, extra=None):
-        return self._handle.progress(message, extra)
-
     def __getattr__(self, name):
         return getattr(self._handle, name)
 

@@ -61,7 +61,7 @@ def reload_modules(engine, names=None, folders=None):
             errors[name] = "%s: %s" % (sys.exc_info()[0].__name__, sys.exc_info()[1])
     changes = compare(before, registry.versions())
     changes.update({"modules": done, "errors": errors})
-    changes["generation"] = engine.code_reloaded(changes)
+    changes["generation"] = engine.code_reloaded()
     return changes
 
 

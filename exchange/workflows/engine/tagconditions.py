@@ -7,7 +7,7 @@ dispatcher that later releases it (maybe on another gateway, after a restart) ju
     {"op": "above" | "below", "value": 500.0, "requireGood": true}
     {"op": "changes", "value": <the value read when the wait began>, "requireGood": true}
 """
-from exchange.workflows.util.compat import integer_types, string_types
+from exchange.workflows.util.compat import integer_types, is_number, string_types
 from exchange.workflows.util.errors import InvalidArgument
 from exchange.workflows.util.jsoncodec import to_json_native
 
@@ -18,10 +18,6 @@ BAD_QUALITY = "bad quality"
 OPERATORS = ("equals", "above", "below", "changes")
 SHORTEST_POLL_S = 0.1
 _NUMBERS = (float,) + integer_types
-
-
-def is_number(value):
-    return isinstance(value, _NUMBERS) and not isinstance(value, bool)
 
 
 def checked_path(path, field="path"):

@@ -15,7 +15,7 @@ from exchange.workflows.engine import boundary, tagconditions
 from exchange.workflows.engine.errors import TagQualityBad, WaitTimeout
 from exchange.workflows.engine.signals import WaitSignal
 from exchange.workflows.store.statuses import STEP_ERROR, STEP_SUCCESS
-from exchange.workflows.util.clock import now_ms
+from exchange.workflows.util.clock import now_ms, seconds_text
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 WAIT_KIND = "wait"
@@ -42,7 +42,7 @@ def quality_error(path, current):
 
 def timeout_error(path, condition, timeout_s, current):
     return WaitTimeout(u"waitForTag %s timed out after %ss: still not %s (last value %s, %s)" % (
-        path, _seconds(timeout_s), tagconditions.describe(condition), _shown(current), current.get("quality")),
+        path, seconds_text(timeout_s), tagconditions.describe(condition), _shown(current), current.get("quality")),
         path=path, lastValue=current.get("value"), lastQuality=current.get("quality"))
 
 
@@ -239,9 +239,6 @@ class TagWaitWatcher(object):
         if self.next_at is None or at < self.next_at:
             self._arm(at, now)
 
-
-def _seconds(value):
-    return ("%g" % value) if isinstance(value, float) else str(value)
 
 
 def _shown(current):

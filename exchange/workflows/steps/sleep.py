@@ -9,7 +9,7 @@ import time
 
 from exchange.workflows.engine import context
 from exchange.workflows.engine.context import getWorkflows
-from exchange.workflows.engine.tagconditions import is_number
+from exchange.workflows.util.compat import is_number
 from exchange.workflows.util.errors import InvalidArgument
 
 

@@ -17,6 +17,7 @@ from exchange.workflows.engine.errors import (ConfirmTimeout, TagQualityBad, Tag
                                               WaitTimeout)
 from exchange.workflows.engine import tagconditions, tagwaits
 from exchange.workflows.steps.base import host, in_workflow, path_list, poll_pause, run_step
+from exchange.workflows.util.clock import seconds_text
 from exchange.workflows.util.errors import InvalidArgument
 
 
@@ -79,13 +80,9 @@ def writeConfirm(path, value, confirmPath=None, timeoutSeconds=10, tolerance=Non
         raise
     except WaitTimeout as late:
         raise ConfirmTimeout(u"tag %s did not confirm %s within %ss (last value %s, %s)" % (
-            target, tagconditions.describe(condition)[len("equals "):], _seconds(timeout), late.lastValue,
+            target, tagconditions.describe(condition)[len("equals "):], seconds_text(timeout), late.lastValue,
             late.lastQuality), path=target, value=condition["value"], lastValue=late.lastValue,
             lastQuality=late.lastQuality)
-
-
-def _seconds(value):
-    return "%g" % value if value is not None else "-"
 
 
 # -- the source project's names -------------------------------------------------------------------------------------

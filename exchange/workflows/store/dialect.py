@@ -1,7 +1,16 @@
 """What differs between PostgreSQL and SQLite, and nothing else."""
 
 
-class PostgresDialect(object):
+class _Dialect(object):
+    def of_names(self, column, names):
+        """(" AND <column> is one of names", its parameters): `names` a JSON array of workflow names (the ones a
+        gateway has registered), or None for any name (then nothing)."""
+        if names is None:
+            return "", []
+        return " AND " + self.in_json_list(column), [names]
+
+
+class PostgresDialect(_Dialect):
     name = "postgresql"
     serial_pk = "BIGSERIAL PRIMARY KEY"
     supports_cte_dml = True
@@ -33,7 +42,7 @@ class PostgresDialect(object):
         return "%s IN (SELECT json_array_elements_text(CAST(? AS json)))" % column
 
 
-class SqliteDialect(object):
+class SqliteDialect(_Dialect):
     name = "sqlite"
     serial_pk = "INTEGER PRIMARY KEY AUTOINCREMENT"
     supports_cte_dml = False

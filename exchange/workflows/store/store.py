@@ -249,13 +249,13 @@ class Store(object):
     def orphans_of_dead_executors(self, executor_id, stale_before, limit, names=None):
         """(workflow_uuid, executor_id, status, queue_name) of PENDING/RUNNING runs whose executor stopped or whose
         heartbeat is older than the lease; `names`: a JSON array of the workflows the taker has (None: any)."""
-        of_names = (" AND " + self.dialect.in_json_list("s.name")) if names is not None else ""
+        of_names, params = self.dialect.of_names("s.name", names)
         return self.db.query(
             "SELECT s.workflow_uuid, s.executor_id, s.status, s.queue_name FROM workflows.workflow_status s "
             "WHERE s.status IN %s AND "
             "s.executor_id <> ? AND NOT EXISTS (SELECT 1 FROM workflows.executors e WHERE e.executor_id = s.executor_id "
             "AND e.heartbeat_at >= ? AND e.state <> 'stopped')%s ORDER BY s.priority, s.created_at LIMIT ?"
-            % (_EXECUTING, of_names), [executor_id, stale_before] + ([names] if names is not None else []) + [limit])
+            % (_EXECUTING, of_names), [executor_id, stale_before] + params + [limit])
 
     def executor_workflows(self, executor_id):
         """The JSON {name: version} an executor last registered, or None."""

@@ -161,8 +161,6 @@ _CANDIDATES = (
     "workflows.workflow_status a WHERE a.queue_name = c.queue_name AND a.partition_key = c.partition_key "
     "AND a.status IN %s))%%s ORDER BY c.priority, c.created_at, c.workflow_uuid LIMIT ?" % _PARTITION_HOLDING)
 CLAIM_CANDIDATES = _CANDIDATES % ""
-# the same, of the workflows named by a JSON array (SQLite: a gateway claims only what it has registered)
-CLAIM_CANDIDATES_OF_NAMES = _CANDIDATES % " AND c.name IN (SELECT value FROM json_each(?))"
 
 # A batch of in-memory starts (JSON objects of these columns, in one JSON array) and their creation records. The
 # PostgreSQL statement builds the log entry of records.status_entry(ENQUEUED, at, by=..., queue=...) in SQL.
@@ -476,10 +474,8 @@ class RunTransitions(object):
                 limit = min(limit, rate_limit - int(started))
             if limit <= 0:
                 return []
-            if names is None:
-                candidates = db.query(CLAIM_CANDIDATES, (queue_name, window))
-            else:
-                candidates = db.query(CLAIM_CANDIDATES_OF_NAMES, (queue_name, names, window))
+            of_names, params = self._dialect.of_names("c.name", names)  # only the workflows this gateway has
+            candidates = db.query(_CANDIDATES % of_names, [queue_name] + params + [window])
             chosen = []
             partitions = set()
             for wid, partition in candidates:
@@ -546,7 +542,7 @@ class RunTransitions(object):
         a JSON array of the workflows this executor has registered (None: any)."""
         if limit <= 0:
             return []
-        of_names, params = self._of_names("s.name", names)
+        of_names, params = self._dialect.of_names("s.name", names)
         found = self._db.query(
             "SELECT DISTINCT c.workflow_uuid FROM workflows.workflow_commands c JOIN workflows.workflow_status s ON "
             "s.workflow_uuid = c.workflow_uuid WHERE c.state = 'PENDING' AND c.cmd IN (%s) AND s.status = 'HELD'%s "
@@ -783,7 +779,7 @@ class RunTransitions(object):
         any)."""
         if limit <= 0:
             return []
-        of_names, params = self._of_names("name", names)
+        of_names, params = self._dialect.of_names("name", names)
         rows = self._db.query(
             "UPDATE workflows.workflow_status SET status = 'PENDING', executor_id = ?, generation = ?, claimed_at = ?, "
             "updated_at = ?, wake_at = NULL WHERE workflow_uuid IN (SELECT workflow_uuid FROM workflows.workflow_status "
@@ -791,12 +787,6 @@ class RunTransitions(object):
             % (of_names, self._dialect.skip_locked(), _GUARDS["claim_woken"]),
             [executor_id, generation, now, now, now] + params + [limit])
         return [r[0] for r in rows]
-
-    def _of_names(self, column, names):
-        """(" AND <column> is one of names", its parameters), or nothing when names is None."""
-        if names is None:
-            return "", []
-        return " AND " + self._dialect.in_json_list(column), [names]
 
     # -- runs no execution holds ------------------------------------------------------------------------------------
 

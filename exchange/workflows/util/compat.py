@@ -18,6 +18,11 @@ def is_integer(value):
     return isinstance(value, integer_types) and not isinstance(value, bool)
 
 
+def is_number(value):
+    """True for ints, longs and floats, false for bools."""
+    return isinstance(value, (float,) + integer_types) and not isinstance(value, bool)
+
+
 def to_text(value):
     """Coerce bytes/str/unicode to text; Java strings already arrive as unicode."""
     if value is None or isinstance(value, text_type):
