@@ -181,4 +181,3 @@ def _describe(workflow_ids):
     if len(workflow_ids) == 1:
         return "run %s" % workflow_ids[0]
     return "%d runs" % len(workflow_ids)
-
