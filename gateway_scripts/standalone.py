@@ -63,8 +63,8 @@ def _folders(opts):
 
 
 def _modules(opts):
-    for directory in reversed([d for d in (opts.pythonpath or "").split(os.pathsep) if d]):
-        sys.path.insert(0, os.path.abspath(directory))
+    for directory in reversed(_folders(opts)):
+        sys.path.insert(0, directory)
     names = [] if opts.no_demo else list(DEMO_MODULES)
     names.extend([m.strip() for m in (opts.modules or "").split(",") if m.strip()])
     return names

@@ -15,7 +15,7 @@ from exchange.workflows.util.errors import InvalidArgument, WorkflowsError
 from exchange.workflows.util.jsoncodec import dumps, loads
 
 RETENTION_KEY = "retention"
-PERSPECTIVE_ROLES_KEY = "perspectiveRoles"  # read by api/perspective.py
+PERSPECTIVE_ROLES_KEY = "perspectiveRoles"
 DEFAULT_RETENTION = {"days": 30, "batch": 1000}
 
 

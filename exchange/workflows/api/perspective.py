@@ -16,10 +16,11 @@ at POLL_MS.
 """
 import sys
 
-from exchange.workflows.api import admin, params, service
+from exchange.workflows.api import admin, params, service, shapes
 from exchange.workflows.engine import commands, policy
 from exchange.workflows.host import runtime
-from exchange.workflows.store import statuses
+from exchange.workflows.store import statuses, views
+from exchange.workflows.util import ids
 from exchange.workflows.util.clock import now_ms
 from exchange.workflows.util.compat import integer_types, string_types, to_text
 from exchange.workflows.util.jsoncodec import dumps, loads
@@ -124,10 +125,7 @@ def _actor(userName, roles):
     """The session's user as an actor of the role table: its roles by name (any case) or through the mapping."""
     if not isinstance(userName, string_types) or not userName.strip():
         raise _Refused("no signed-in user: sign in to send commands", "UNAUTHENTICATED")
-    mapping = {}
-    text = runtime.engine().store.get_setting(admin.PERSPECTIVE_ROLES_KEY)
-    if text:
-        mapping = dict([(k.lower(), v) for k, v in (loads(text) or {}).items()])
+    mapping = dict([(k.lower(), v) for k, v in (_data(admin.getPerspectiveRoles())["mapping"] or {}).items()])
     ours = []
     for role in list(roles or []):
         name = to_text("%s" % (role,)).strip().lower()
@@ -337,7 +335,7 @@ def commandButtons(workflowId, userName, roles):
     "reason"}]} (HOLD, RESUME, STOP, RESET, CANCEL, declared commands, RETRY, CONTINUE)."""
     def fn():
         actor = _actor(userName, roles)
-        run = _data(service.getWorkflow(workflowId=workflowId))
+        run = _run_alone(workflowId)
         pending = [c for c in _data(service.listCommands(workflowId=workflowId))["commands"]
                    if c.get("state") == "PENDING"]
         _, choices = commands.command_choices(runtime.engine(), run["workflowName"], run["status"], run.get("error"),
@@ -346,6 +344,18 @@ def commandButtons(workflowId, userName, roles):
                              "enabled": bool(c["allowed"]), "reason": c["reason"] or ""} for c in choices],
                 "user": actor["name"], "roles": actor["roles"]}
     return _answer(fn)
+
+
+def _run_alone(workflowId):
+    """The run's own row as service.getWorkflow shapes it, without the events, retries and children it also reads:
+    the buttons are asked for every second."""
+    wid = ids.normalize(workflowId)
+    if wid is None:
+        raise _Refused("workflowId must be a UUID, got %r" % (workflowId,), "INVALID_ARGUMENT")
+    row = views.run(runtime.engine().store.db, wid)
+    if row is None:
+        raise _Refused("no run with id %s" % wid, "NOT_FOUND")
+    return shapes.run(row, now_ms())
 
 
 def sendCommand(workflowId, cmd, userName, roles, reason=None):

@@ -11,6 +11,7 @@ FOLDER = "[default]Demo"
 FILL_SECONDS = 10.0  # a charge takes about this long, whatever its size
 SMALLEST_RATE = 5.0  # kg per second
 EVERY_MS = 250
+TAGS_AT_MOST = 3000  # what one simulation step reads (three tags a reactor)
 
 
 def reactor_tags(reactor):
@@ -19,19 +20,13 @@ def reactor_tags(reactor):
 
 
 def simulate(tags, now=None):
-    """One step of the simulation; returns how many levels it wrote."""
+    """One step of the simulation (one read of every tag under the folder); returns how many levels it wrote."""
     now = now if now is not None else now_ms()
-    reactors = [item["name"] for item in tags.browse(FOLDER) if item["hasChildren"]]
-    if not reactors:
-        return 0
-    paths = []
-    for reactor in reactors:
-        named = reactor_tags(reactor)
-        paths.extend([named["valve"], named["level"], named["setpoint"]])
-    readings = tags.read(paths)
     writes = []
-    for index in range(len(reactors)):
-        valve, level, setpoint = readings[index * 3:index * 3 + 3]
+    for named in _reactors(tags.tags_under(FOLDER, TAGS_AT_MOST)):
+        valve, level, setpoint = named.get("inletvalve"), named.get("level"), named.get("setpoint")
+        if valve is None or level is None or setpoint is None:
+            continue
         if valve["value"] is not True or not level["good"] or not setpoint["good"]:
             continue
         current, target = level["value"] or 0.0, setpoint["value"] or 0.0
@@ -43,6 +38,17 @@ def simulate(tags, now=None):
     if writes:
         tags.write([p for p, _ in writes], [v for _, v in writes])
     return len(writes)
+
+
+def _reactors(readings):
+    """The readings of the folder's tags grouped by reactor: [{tag name in lower case: reading}]."""
+    prefix = (FOLDER + "/").lower()
+    by_reactor = {}
+    for current in readings:
+        parts = current["path"][len(prefix):].split("/") if current["path"].lower().startswith(prefix) else []
+        if len(parts) == 2:
+            by_reactor.setdefault(parts[0].lower(), {})[parts[1].lower()] = current
+    return [by_reactor[name] for name in sorted(by_reactor)]
 
 
 def start(engine):

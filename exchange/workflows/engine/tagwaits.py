@@ -10,6 +10,7 @@ condition that released it, so every later replay takes the same branch. A wait 
 any waiting run; its own reading then decides, and WaitTimeout is recorded when the condition still does not hold.
 """
 import sys
+import time
 
 from exchange.workflows.engine import boundary, tagconditions
 from exchange.workflows.engine.errors import TagQualityBad, WaitTimeout
@@ -90,10 +91,19 @@ def wait_for_tag(ctx, path, condition, timeout_s, poll_s):
 def _poll_in_step(ctx, path, condition, timeout_s, poll_s):
     """Inside a step nothing can be parked: poll on the worker until the condition holds (not recorded on its
     own; the step's result is). STOP and cancel end the poll."""
+    return poll_until(ctx.engine.host.tags, path, condition, timeout_s, poll_s, poll_pause(ctx))
+
+
+def poll_pause(ctx):
+    """What to do between two reads of a poll that cannot park: inside a step (ctx), wait and let STOP and cancel
+    end it; in a plain script (no ctx), sleep."""
+    if ctx is None:
+        return time.sleep
+
     def pause(seconds):
         ctx.sleep_quietly(seconds)
         boundary.check_inside_step(ctx)
-    return poll_until(ctx.engine.host.tags, path, condition, timeout_s, poll_s, pause)
+    return pause
 
 
 def poll_until(tags, path, condition, timeout_s, poll_s, pause):

@@ -11,6 +11,7 @@ does, never from https to http; urllib as Python does). Every status is a respon
 a request that gets no response at all (refused, unknown host, reset, timed out) raises NoResponse naming the url.
 """
 import socket
+import threading
 
 from exchange.workflows.util.compat import to_text
 from exchange.workflows.util.errors import InvalidArgument
@@ -112,20 +113,21 @@ class JdkClient(HttpClient):
 
     def __init__(self):
         self._client = None
+        self._lock = threading.Lock()  # one client (and its selector thread) even when first requests race
 
     def _java_client(self):
-        if self._client is None:
-            from java.net.http import HttpClient as JavaHttpClient
-            from java.time import Duration
+        with self._lock:
+            if self._client is None:
+                from java.net.http import HttpClient as JavaHttpClient
+                from java.time import Duration
 
-            self._client = (JavaHttpClient.newBuilder().version(JavaHttpClient.Version.HTTP_1_1)
-                            .followRedirects(JavaHttpClient.Redirect.NORMAL)
-                            .connectTimeout(Duration.ofSeconds(CONNECT_TIMEOUT_SECONDS)).build())
-        return self._client
+                self._client = (JavaHttpClient.newBuilder().version(JavaHttpClient.Version.HTTP_1_1)
+                                .followRedirects(JavaHttpClient.Redirect.NORMAL)
+                                .connectTimeout(Duration.ofSeconds(CONNECT_TIMEOUT_SECONDS)).build())
+            return self._client
 
     def send(self, method, url, headers, body, timeout_seconds):
-        from java.io import IOException
-        from java.lang import IllegalArgumentException
+        from java.lang import IllegalArgumentException, InterruptedException, Throwable
         from java.net import URI
         from java.net.http import HttpRequest, HttpResponse as JavaHttpResponse
         from java.time import Duration
@@ -145,7 +147,9 @@ class JdkClient(HttpClient):
             raise InvalidArgument("the request cannot be sent as given: %s" % exc.getMessage(), field="headers")
         try:
             response = self._java_client().send(request, JavaHttpResponse.BodyHandlers.ofByteArray())
-        except IOException as exc:  # refused, unknown host, reset, HttpTimeoutException; an interrupt goes through
+        except InterruptedException:
+            raise  # a shutdown interrupting the worker: the engine hands the run back
+        except Throwable as exc:  # refused, unknown host, reset, HttpTimeoutException, any other Java failure
             raise NoResponse(url, java_reason(exc))
         header_map = response.headers().map()
         pairs = [(name, value) for name in header_map.keySet() for value in header_map.get(name)]

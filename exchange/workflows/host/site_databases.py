@@ -85,11 +85,6 @@ class UrlDatabases(NamedDatabases):
         with self._lock:
             return sorted(self._urls)
 
-    def describe(self):
-        """{name: URL without its password}, for logs."""
-        with self._lock:
-            return dict([(name, parsed.describe()) for name, parsed in self._urls.items()])
-
     def get(self, name):
         with self._lock:
             db = self._open.get(name)

@@ -4,9 +4,7 @@ engine in use (its tags, its HTTP client, its named databases).
 Inside a workflow a library step is a checkpointed step like one of your own (one recorded result, replayed after
 a restart); called from a script outside any workflow it simply runs.
 """
-import time
-
-from exchange.workflows.engine import boundary, context
+from exchange.workflows.engine import context, tagwaits
 from exchange.workflows.engine.steps import StepDef, call_step
 from exchange.workflows.util.compat import string_types
 from exchange.workflows.util.errors import InvalidArgument
@@ -55,13 +53,5 @@ def path_list(paths, field="paths"):
 
 
 def poll_pause():
-    """What to do between two reads of a poll that cannot park: inside a step, wait and let STOP and cancel end
-    it; in a plain script, sleep."""
-    ctx = context.current()
-    if ctx is None:
-        return time.sleep
-
-    def pause(seconds):
-        ctx.sleep_quietly(seconds)
-        boundary.check_inside_step(ctx)
-    return pause
+    """tagwaits.poll_pause for the caller's context: inside a step, a pause STOP and cancel end; else a sleep."""
+    return tagwaits.poll_pause(context.current())

@@ -47,9 +47,11 @@ def write(paths, values, **retry):
     items, single = path_list(paths)
     if single:
         values = [values]
-    elif not hasattr(values, "__iter__") or isinstance(values, dict) or len(list(values)) != len(items):
+    elif hasattr(values, "__iter__") and not isinstance(values, dict):
+        values = list(values)  # read once: a generator gives its values a single time
+    if isinstance(values, dict) or not isinstance(values, list) or len(values) != len(items):
         raise InvalidArgument("write needs one value per path (%d paths)" % len(items), field="values")
-    results = run_step("tags.write", _write, (items, list(values)), retry)
+    results = run_step("tags.write", _write, (items, values), retry)
     return results[0] if single else results
 
 
